@@ -1,0 +1,17 @@
+"""The errors Hearth shows to users: one family, each with a plain-words message."""
+
+
+class HearthError(Exception):
+    """A problem the user can understand and act on; its message is shown as is."""
+
+
+class SettingError(HearthError):
+    """A setting name or value was refused."""
+
+
+class StoreError(HearthError):
+    """The database cannot be opened or used (locked, newer version, damaged)."""
+
+
+class NotFoundError(HearthError):
+    """Something asked for by name or id does not exist."""

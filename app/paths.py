@@ -1,0 +1,68 @@
+"""Where Hearth keeps the user's data: one data home holding the database, logs and models."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from app.errors import HearthError
+
+HOME_ENV = "HEARTH_HOME"
+APP_NAME = "Hearth"
+
+
+def default_home() -> Path:
+    """The per-user data folder the OS expects (e.g. ~/.local/share/Hearth on Linux)."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def resolve_home(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The data home: ``--home`` wins, then ``HEARTH_HOME``, then the OS default."""
+    if explicit:
+        chosen = Path(explicit)
+    elif os.environ.get(HOME_ENV):
+        chosen = Path(os.environ[HOME_ENV])
+    else:
+        chosen = default_home()
+    return chosen.expanduser().resolve()
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    """The fixed layout inside a data home."""
+
+    home: Path
+
+    @property
+    def database(self) -> Path:
+        return self.home / "hearth.db"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def log_file(self) -> Path:
+        return self.logs / "hearth.log"
+
+    @property
+    def default_models(self) -> Path:
+        return self.home / "models"
+
+    def ensure(self) -> DataPaths:
+        """Create the folders, or explain in words why the home cannot be used."""
+        for folder in (self.home, self.logs):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except FileExistsError:
+                raise HearthError(f"Data folder {folder} is a file, not a folder") from None
+            except OSError as exc:
+                raise HearthError(
+                    f"Cannot create the data folder {folder}: {exc.strerror or exc}"
+                ) from exc
+        if not os.access(self.home, os.W_OK):
+            raise HearthError(f"The data folder {self.home} is not writable")
+        return self

@@ -1,0 +1,55 @@
+"""Starts the desktop app: the QApplication, theme and main window, fed from an opened Context."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from app import __version__
+from app.context import Context
+from app.llama_build import llama_build
+from resources import resource_path
+from ui.main_window import MainWindow, WindowInfo
+from ui.theme import apply_theme
+
+
+def window_info(ctx: Context) -> WindowInfo:
+    build = llama_build()
+    if build.available:
+        backend = "GPU" if build.gpu_offload else "CPU"
+        engine = f"llama.cpp {build.version} · {backend} · {ctx.threads} threads"
+    else:
+        engine = f"llama.cpp unavailable: {build.error}"
+    return WindowInfo(
+        model_count=len(ctx.store.list_models()),
+        models_dir=str(ctx.models_dir),
+        data_home=str(ctx.paths.home),
+        engine=engine,
+    )
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("Hearth")
+    app.setApplicationDisplayName("Hearth")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("hearth")
+    app.setWindowIcon(QIcon(str(resource_path("icons/hearth.svg"))))
+    return app
+
+
+def build_window(ctx: Context, app: QApplication) -> MainWindow:
+    apply_theme(app, str(ctx.setting("theme")))
+    return MainWindow(window_info(ctx))
+
+
+def run_desktop(ctx: Context) -> int:
+    app = create_application()
+    window = build_window(ctx, app)
+    window.show()
+    return app.exec()

@@ -1,0 +1,24 @@
+"""Light and dark style sheets from resources/, chosen by the theme setting or the system."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from resources import resource_text
+
+
+def effective_theme(setting: str) -> str:
+    """'light' or 'dark': the setting, or the system's colour scheme when it says 'system'."""
+    if setting in ("light", "dark"):
+        return setting
+    scheme = QGuiApplication.styleHints().colorScheme()
+    return "dark" if scheme == Qt.ColorScheme.Dark else "light"
+
+
+def apply_theme(app: QApplication, setting: str) -> str:
+    theme = effective_theme(setting)
+    app.setStyleSheet(resource_text(f"styles/{theme}.qss"))
+    app.setProperty("hearthTheme", theme)
+    return theme
