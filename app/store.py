@@ -19,6 +19,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
 # sqlite3 as sqlite-utils chose it: pysqlite3 (extension loading) when installed.
 from sqlite_utils.utils import sqlite3  # type: ignore[attr-defined]
 

@@ -17,7 +17,6 @@ from app.store import Store
 from tests.support import gguf_builder
 
 GEMMA_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
-GEMMA_SIZE = 253_114_336  # bytes, checked against the package's own file
 
 
 @pytest.fixture

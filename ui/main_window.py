@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QFrame, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from resources import resource_path
 
@@ -31,7 +31,7 @@ class MainWindow(QMainWindow):
 
         card = QFrame()
         card.setObjectName("emptyCard")
-        card.setMaximumWidth(560)
+        card.setFixedWidth(560)  # a fixed width lets the wrapped labels get their full height
         layout = QVBoxLayout(card)
         layout.setContentsMargins(36, 32, 36, 32)
         layout.setSpacing(10)
@@ -47,13 +47,23 @@ class MainWindow(QMainWindow):
             f"Models folder: {info.models_dir}\nData folder: {info.data_home}", "emptyHint"
         )
         self.hint_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        icon = QLabel()
+        icon.setPixmap(QIcon(str(resource_path("icons/hearth.svg"))).pixmap(QSize(64, 64)))
+        layout.addWidget(icon)
+        layout.addSpacing(6)
         for widget in (self.title_label, self.body_label, self.hint_label):
             layout.addWidget(widget)
 
+        # Stretches rather than an alignment flag: an aligned widget loses height-for-width,
+        # and wrapped text would be clipped.
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(card)
+        row.addStretch(1)
         central = QWidget()
         outer = QVBoxLayout(central)
         outer.addStretch(1)
-        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addLayout(row)
         outer.addStretch(2)
         self.setCentralWidget(central)
         self.statusBar().showMessage(info.engine)
