@@ -16,6 +16,7 @@ from dataclasses import asdict
 from typing import Any
 
 from app import __version__
+from app.cli_chat import add_parsers as add_chat_parsers
 from app.context import Context
 from app.errors import HearthError
 from app.paths import HOME_ENV
@@ -181,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     models_list = models_cmds.add_parser("list", help="models in the library")
     models_list.add_argument("--json", action="store_true", help="machine-readable output")
     models_list.set_defaults(handler=cmd_models_list)
+    add_chat_parsers(commands, models_cmds)
 
     settings = commands.add_parser("settings", help="read and change settings")
     settings_cmds = settings.add_subparsers(

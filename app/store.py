@@ -647,6 +647,21 @@ class Store:
         return self.thread(message.chat_id, leaf.id)
 
     @_locked
+    def all_messages(self, chat_id: int) -> list[Message]:
+        """Every message of every branch, oldest first."""
+        rows = self._all("SELECT * FROM messages WHERE chat_id = ? ORDER BY id", [chat_id])
+        return [self._message(r) for r in rows]
+
+    @_locked
+    def recover_interrupted(self) -> int:
+        """Answers left 'streaming' by a crash become 'stopped' (their text is kept)."""
+        cursor = self.db.execute(
+            "UPDATE messages SET status = 'stopped', stop_reason = 'interrupted' "
+            "WHERE status = 'streaming'"
+        )
+        return int(cursor.rowcount)
+
+    @_locked
     def message_count(self, chat_id: int) -> int:
         row = self.db.execute("SELECT count(*) FROM messages WHERE chat_id = ?", [chat_id])
         return int(row.fetchone()[0])

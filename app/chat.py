@@ -1,0 +1,218 @@
+"""Conversations: sending, regenerating, editing and continuing messages in a stored chat,
+with answers written to the database while they stream."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.chat_format import Turn
+from app.engine import (
+    CancelToken,
+    ContextTrimmed,
+    Engine,
+    Event,
+    GenerationDone,
+    Sampling,
+    TextDelta,
+)
+from app.errors import HearthError
+from app.store import Chat, Message, MessageStats, MessageStatus, Store
+
+SAMPLING_SETTINGS = (
+    "temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed", "max_tokens",
+)  # fmt: skip
+
+
+_STATUS: dict[str, MessageStatus] = {"user": "stopped", "error": "error"}
+
+
+@dataclass(frozen=True)
+class MessageSaved:
+    """A message was created (``final`` False) or finished (``final`` True) in the store."""
+
+    message: Message
+    final: bool = False
+
+
+ChatEvent = Event | MessageSaved
+
+
+def sampling_for(store: Store, chat: Chat, overrides: dict[str, Any] | None = None) -> Sampling:
+    """Sampling from the settings, then the chat's own parameters, then one-off overrides."""
+    values: dict[str, Any] = {name: store.get_setting(name) for name in SAMPLING_SETTINGS}
+    values.update(chat.params)
+    values.update(overrides or {})
+    return Sampling.from_values(values)
+
+
+def turns_for(chat: Chat, thread: Sequence[Message]) -> list[Turn]:
+    turns: list[Turn] = []
+    if chat.system_prompt.strip():
+        turns.append({"role": "system", "content": chat.system_prompt})
+    turns += [{"role": m.role, "content": m.content} for m in thread if m.role != "tool"]
+    return turns
+
+
+class ChatRunner:
+    """Runs the engine over a stored chat; every method is a generator of ChatEvents."""
+
+    def __init__(self, store: Store, engine: Engine, *, flush_seconds: float = 0.05) -> None:
+        self.store = store
+        self.engine = engine
+        self.flush_seconds = flush_seconds
+
+    def send(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        sampling: Sampling | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[ChatEvent]:
+        """Add the user's message after the visible conversation and stream the answer."""
+        if not text.strip():
+            raise HearthError("The message is empty")
+        user = self.store.append_message(chat_id, "user", text)
+        yield MessageSaved(user)
+        yield from self._answer(user, sampling, cancel)
+
+    def edit(
+        self,
+        message_id: int,
+        text: str,
+        *,
+        sampling: Sampling | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[ChatEvent]:
+        """A new version of a user message (a branch beside the old one), answered afresh."""
+        original = self.store.get_message(message_id)
+        if original.role != "user":
+            raise HearthError("Only your own messages can be edited and resent")
+        edited = self.store.add_message(
+            original.chat_id, "user", text, parent_id=original.parent_id
+        )
+        yield MessageSaved(edited)
+        yield from self._answer(edited, sampling, cancel)
+
+    def regenerate(
+        self,
+        message_id: int,
+        *,
+        sampling: Sampling | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[ChatEvent]:
+        """Another answer to the same question, kept beside the old one."""
+        answer = self.store.get_message(message_id)
+        if answer.role != "assistant" or answer.parent_id is None:
+            raise HearthError("Only an answer can be regenerated")
+        yield from self._answer(self.store.get_message(answer.parent_id), sampling, cancel)
+
+    def continue_answer(
+        self,
+        message_id: int,
+        *,
+        sampling: Sampling | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[ChatEvent]:
+        """Extend an answer that stopped early (stopped, cut at max tokens) in place."""
+        answer = self.store.get_message(message_id)
+        if answer.role != "assistant" or answer.parent_id is None:
+            raise HearthError("Only an answer can be continued")
+        yield from self._answer(
+            self.store.get_message(answer.parent_id), sampling, cancel, existing=answer
+        )
+
+    # ----------------------------------------------------------------------
+    def _answer(
+        self,
+        question: Message,
+        sampling: Sampling | None,
+        cancel: CancelToken | None,
+        existing: Message | None = None,
+    ) -> Iterator[ChatEvent]:
+        chat = self.store.get_chat(question.chat_id)
+        thread = self.store.thread(chat.id, question.id)
+        turns = turns_for(chat, thread)
+        offset = 1 if chat.system_prompt.strip() else 0
+        visible = [m for m in thread if m.role != "tool"]
+        sampling = sampling or sampling_for(self.store, chat)
+        loaded = self.engine.loaded
+        model_name = loaded.name if loaded else None
+
+        if existing is None:
+            answer = self.store.add_message(
+                chat.id, "assistant", parent_id=question.id, status="streaming", model=model_name
+            )
+        else:
+            answer = existing
+            self.store.select_branch(existing.id)
+        yield MessageSaved(answer)
+
+        pending_text: list[str] = []
+        pending_reasoning: list[str] = []
+        last_flush = time.monotonic()
+        done: GenerationDone | None = None
+        dropped_ids: list[int] = []
+
+        def flush() -> None:
+            nonlocal last_flush
+            if pending_text or pending_reasoning:
+                self.store.append_text(answer.id, "".join(pending_text), "".join(pending_reasoning))
+                pending_text.clear()
+                pending_reasoning.clear()
+            last_flush = time.monotonic()
+
+        try:
+            for event in self.engine.generate(
+                turns,
+                sampling,
+                session=chat.id,
+                continue_text=existing.content if existing else "",
+                cancel=cancel,
+            ):
+                if isinstance(event, TextDelta):
+                    (pending_reasoning if event.kind == "reasoning" else pending_text).append(
+                        event.text
+                    )
+                    if time.monotonic() - last_flush >= self.flush_seconds:
+                        flush()
+                elif isinstance(event, ContextTrimmed):
+                    dropped_ids = [visible[i - offset].id for i in event.dropped if i - offset >= 0]
+                elif isinstance(event, GenerationDone):
+                    done = event
+                yield event
+        finally:
+            flush()
+            status: MessageStatus
+            if done is None:  # abandoned or failed mid-way: keep what was written
+                status = "stopped"
+                stats = None
+                error = None
+            else:
+                status = _STATUS.get(done.stats.stop_reason, "done")
+                stats = MessageStats(
+                    prompt_tokens=done.stats.prompt_tokens,
+                    completion_tokens=done.stats.completion_tokens,
+                    ttft_ms=round(done.stats.ttft_ms, 1),
+                    tokens_per_second=round(done.stats.tokens_per_second, 2),
+                    stop_reason=done.stats.stop_reason,
+                )
+                error = done.error
+            meta: dict[str, Any] = {}
+            if dropped_ids:
+                meta["dropped_message_ids"] = dropped_ids
+            if done is not None:
+                meta["prompt_evaluated"] = done.stats.prompt_evaluated
+                if loaded is not None:
+                    meta["chat_format"] = loaded.chat_source
+            final = self.store.finish_message(
+                answer.id,
+                status=status,
+                stats=stats,
+                error=error,
+                meta=meta,
+            )
+        yield MessageSaved(final, final=True)
