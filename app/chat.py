@@ -4,7 +4,7 @@ with answers written to the database while they stream."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +71,7 @@ class ChatRunner:
         *,
         sampling: Sampling | None = None,
         cancel: CancelToken | None = None,
-    ) -> Iterator[ChatEvent]:
+    ) -> Generator[ChatEvent, None, None]:
         """Add the user's message after the visible conversation and stream the answer."""
         if not text.strip():
             raise HearthError("The message is empty")
@@ -86,7 +86,7 @@ class ChatRunner:
         *,
         sampling: Sampling | None = None,
         cancel: CancelToken | None = None,
-    ) -> Iterator[ChatEvent]:
+    ) -> Generator[ChatEvent, None, None]:
         """A new version of a user message (a branch beside the old one), answered afresh."""
         original = self.store.get_message(message_id)
         if original.role != "user":
@@ -103,7 +103,7 @@ class ChatRunner:
         *,
         sampling: Sampling | None = None,
         cancel: CancelToken | None = None,
-    ) -> Iterator[ChatEvent]:
+    ) -> Generator[ChatEvent, None, None]:
         """Another answer to the same question, kept beside the old one."""
         answer = self.store.get_message(message_id)
         if answer.role != "assistant" or answer.parent_id is None:
@@ -116,7 +116,7 @@ class ChatRunner:
         *,
         sampling: Sampling | None = None,
         cancel: CancelToken | None = None,
-    ) -> Iterator[ChatEvent]:
+    ) -> Generator[ChatEvent, None, None]:
         """Extend an answer that stopped early (stopped, cut at max tokens) in place."""
         answer = self.store.get_message(message_id)
         if answer.role != "assistant" or answer.parent_id is None:
@@ -132,7 +132,7 @@ class ChatRunner:
         sampling: Sampling | None,
         cancel: CancelToken | None,
         existing: Message | None = None,
-    ) -> Iterator[ChatEvent]:
+    ) -> Generator[ChatEvent, None, None]:
         chat = self.store.get_chat(question.chat_id)
         thread = self.store.thread(chat.id, question.id)
         turns = turns_for(chat, thread)

@@ -21,6 +21,7 @@ from app.context import Context
 from app.errors import HearthError
 from app.paths import HOME_ENV
 from app.settings import SETTINGS, SettingValue, declaration
+from app.units import format_bytes
 
 log = logging.getLogger("hearth.cli")
 
@@ -48,15 +49,6 @@ def _show(value: SettingValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -91,7 +83,7 @@ def cmd_models_list(ctx: Context, args: argparse.Namespace) -> int:
     if not models:
         print(f"No models in the library yet. Models folder: {ctx.models_dir}")
         return 0
-    rows = [[m.name, _size(m.size_bytes), m.quantization or "?", m.path] for m in models]
+    rows = [[m.name, format_bytes(m.size_bytes), m.quantization or "?", m.path] for m in models]
     print(_table(rows, ["NAME", "SIZE", "QUANT", "PATH"]))
     return 0
 

@@ -17,6 +17,7 @@ from app.export import export_chat
 from app.gguf_file import GGUFHeader, validate_file
 from app.model_memory import estimate_memory
 from app.store import Store
+from app.units import format_bytes, format_count
 
 SAMPLING_FLAGS = {
     "temperature": float, "top_p": float, "top_k": int, "min_p": float,
@@ -76,18 +77,18 @@ def cmd_models_info(ctx: Context, args: argparse.Namespace) -> int:
     params = info["parameters"]
     rows = [
         ("Name", info["name"]),
-        ("File", f"{info['path']} ({info['size_bytes'] / 1e6:,.0f} MB)"),
+        ("File", f"{info['path']} ({format_bytes(info['size_bytes'])})"),
         ("Architecture", info["architecture"] or "unknown"),
-        ("Parameters", f"{params / 1e9:.2f} B" if params >= 1e9 else f"{params / 1e6:.0f} M"),
+        ("Parameters", format_count(params)),
         ("Quantization", info["quantization"] or "unknown"),
         ("Context length", f"{info['context_length']:,}" if info["context_length"] else "unknown"),
         ("Layers", str(info["layers"])),
         ("Chat template", "yes" if info["chat_template"] else "no (a named format is used)"),
         (
             "Memory",
-            f"~{mem['total_bytes'] / 1e9:.2f} GB at {mem['context']:,} tokens of context "
-            f"(weights {mem['weights_bytes'] / 1e9:.2f} GB, KV cache "
-            f"{mem['kv_cache_bytes'] / 1e9:.2f} GB, working {mem['compute_bytes'] / 1e9:.2f} GB)",
+            f"about {format_bytes(mem['total_bytes'])} at {mem['context']:,} tokens of context "
+            f"(weights {format_bytes(mem['weights_bytes'])}, KV cache "
+            f"{format_bytes(mem['kv_cache_bytes'])}, working {format_bytes(mem['compute_bytes'])})",
         ),
     ]
     width = max(len(k) for k, _ in rows)

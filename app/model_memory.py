@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from app.errors import HearthError
 from app.gguf_file import GGUFHeader
+from app.units import format_bytes
 
 # llama.cpp keeps K and V in F16 unless asked otherwise.
 KV_BYTES_PER_VALUE = 2
@@ -15,10 +16,6 @@ FIXED_OVERHEAD = 64 * 2**20
 
 class InsufficientMemory(HearthError):
     """The model will clearly not fit in the memory that is free."""
-
-
-def _gb(n: int) -> str:
-    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.0f} MB"
 
 
 @dataclass(frozen=True)
@@ -32,10 +29,9 @@ class MemoryEstimate:
         return self.weights_bytes + self.kv_cache_bytes + self.compute_bytes
 
     def describe(self) -> str:
-        return (
-            f"about {_gb(self.total_bytes)} (weights {_gb(self.weights_bytes)} + "
-            f"context {_gb(self.kv_cache_bytes)} + working memory {_gb(self.compute_bytes)})"
-        )
+        total, weights = format_bytes(self.total_bytes), format_bytes(self.weights_bytes)
+        context, work = format_bytes(self.kv_cache_bytes), format_bytes(self.compute_bytes)
+        return f"about {total} (weights {weights} + context {context} + working memory {work})"
 
 
 def _int(value: object, default: int) -> int:
@@ -65,7 +61,7 @@ def check_fits(name: str, estimate: MemoryEstimate, available_bytes: int) -> Non
     """Refuse, with the numbers, when the model clearly won't fit in ``available_bytes``."""
     if estimate.total_bytes > available_bytes:
         raise InsufficientMemory(
-            f"{name} needs {estimate.describe()}, but only {_gb(available_bytes)} of memory "
-            "is free. Close other apps, choose a shorter context or a smaller quantization, "
-            "or load it anyway."
+            f"{name} needs {estimate.describe()}, but only {format_bytes(available_bytes)} "
+            "of memory is free. Close other apps, choose a shorter context or a smaller "
+            "quantization, or load it anyway."
         )

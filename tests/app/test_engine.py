@@ -94,7 +94,7 @@ def test_model_that_will_not_fit_is_refused_with_numbers_unless_forced(
     with pytest.raises(InsufficientMemory) as caught:
         engine.load(tiny_model)
     message = str(caught.value)
-    assert "tiny-chat.gguf needs about" in message and "1 MB of memory is free" in message
+    assert "tiny-chat.gguf needs about" in message and "1.0 MB of memory is free" in message
     assert "weights" in message and "context" in message
     assert engine.load(tiny_model, LoadOptions(ignore_memory_check=True)).name == "tiny-llama"
 

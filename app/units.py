@@ -1,0 +1,24 @@
+"""Numbers as people read them: sizes in KB/MB/GB and parameter counts."""
+
+from __future__ import annotations
+
+
+def format_bytes(n: int | float) -> str:
+    """1234567 -> '1.2 MB' (decimal units, as file managers and the hub show them)."""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(size) < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"
+
+
+def format_count(n: int) -> str:
+    """268098176 -> '268M', 7241732096 -> '7.24B'."""
+    if n >= 1e9:
+        return f"{n / 1e9:.2f}B"
+    if n >= 1e6:
+        return f"{n / 1e6:.0f}M"
+    if n >= 1e3:
+        return f"{n / 1e3:.0f}K"
+    return str(n)
