@@ -20,7 +20,7 @@ from app.engine import (
     TextDelta,
 )
 from app.store import Store
-from ui.workers import Job
+from ui.workers import Job, WorkerThread
 
 
 class EngineController(QObject):
@@ -42,6 +42,8 @@ class EngineController(QObject):
         self.runner = ChatRunner(store, self.engine)
         self._job: Job | None = None
         self._load_job: Job | None = None
+        # Every llama.cpp call runs on this one thread, in order.
+        self._thread = WorkerThread("hearth-engine", self)
         self._idle_minutes = idle_unload_minutes
         self._idle_timer = QTimer(self)
         self._idle_timer.setInterval(30_000)
@@ -64,7 +66,7 @@ class EngineController(QObject):
         job.failed.connect(self.loadFailed.emit)
         job.finished.connect(lambda: setattr(self, "_load_job", None))
         self._load_job = job
-        job.start()
+        self._thread.submit(job)
 
     def cancel_load(self) -> None:
         if self._load_job is not None:
@@ -98,7 +100,7 @@ class EngineController(QObject):
         job.finished.connect(self._finished)
         self._job = job
         self.busyChanged.emit(True)
-        job.start()
+        self._thread.submit(job)
 
     def _dispatch(self, event: ChatEvent) -> None:
         if isinstance(event, TextDelta):
@@ -113,6 +115,11 @@ class EngineController(QObject):
     def _finished(self) -> None:
         self._job = None
         self.busyChanged.emit(False)
+
+    def shutdown_and_wait(self) -> bool:
+        """Stop any answer (it is saved as stopped) and end the engine thread."""
+        self._idle_timer.stop()
+        return self._thread.shutdown()
 
     def _check_idle(self) -> None:
         if self._job is None and self._load_job is None:

@@ -1,5 +1,10 @@
-"""Background jobs for the desktop: app/ generators and long calls run in superqt workers,
-their progress and results arrive on the GUI thread as signals, errors arrive as words."""
+"""Background jobs for the desktop: app/ generators and long calls run on a worker thread,
+their progress and results arrive on the GUI thread as signals, errors arrive as words.
+
+Each ``WorkerThread`` is one long-lived QThread that runs its jobs in order. The
+engine gets its own, so every llama.cpp call happens on the same OS thread (one
+OpenMP team, instead of a new one for every pool thread that touches it).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
-from superqt.utils import FunctionWorker, GeneratorWorker, WorkerBase, create_worker
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.engine import CancelToken
 from app.errors import HearthError
@@ -27,11 +31,10 @@ def describe_error(exc: BaseException) -> str:
 class Job(QObject):
     """One piece of background work.
 
-    ``progress`` carries each value a generator yields (or each call of the
-    ``report`` callback of a function job); ``succeeded`` its return value;
-    ``failed`` a message for the user; ``finished`` always comes last.
-    ``stop()`` sets the job's CancelToken: app/ code stops at its next step and
-    finishes normally, keeping what it had done.
+    ``progress`` carries each value a generator yields (or each call of a function
+    job's ``report``); ``succeeded`` its return value; ``failed`` a message for the
+    user; ``finished`` always comes last. ``stop()`` sets the job's CancelToken:
+    app/ code stops at its next step and finishes normally, keeping its work.
     """
 
     progress = Signal(object)
@@ -39,43 +42,75 @@ class Job(QObject):
     failed = Signal(str)
     finished = Signal()
 
-    def __init__(self, worker_factory: Callable[[CancelToken, Job], WorkerBase[Any]]) -> None:
+    def __init__(self, body: Callable[[CancelToken, Callable[[Any], None]], Any]) -> None:
         super().__init__()
         self.cancel_token = CancelToken()
-        self._worker = worker_factory(self.cancel_token, self)
-        self._worker.returned.connect(self.succeeded.emit)
-        self._worker.errored.connect(lambda exc: self.failed.emit(describe_error(exc)))
-        self._worker.finished.connect(self.finished.emit)
+        self._body = body
+        self.running = False
 
     @classmethod
     def from_generator(cls, make: Callable[[CancelToken], Iterator[Any]]) -> Job:
-        def factory(token: CancelToken, job: Job) -> WorkerBase[Any]:
-            def run() -> Iterator[Any]:
-                return (yield from make(token))
+        def body(token: CancelToken, report: Callable[[Any], None]) -> Any:
+            generator = make(token)
+            while True:
+                try:
+                    report(next(generator))
+                except StopIteration as stop:
+                    return stop.value
 
-            worker = create_worker(run, _start_thread=False)
-            assert isinstance(worker, GeneratorWorker)
-            worker.yielded.connect(job.progress.emit)
-            return worker
-
-        return cls(factory)
+        return cls(body)
 
     @classmethod
     def from_function(cls, call: Callable[[CancelToken, Callable[[Any], None]], Any]) -> Job:
-        def factory(token: CancelToken, job: Job) -> WorkerBase[Any]:
-            # Emitted from the worker thread; Qt queues it to the receivers' (GUI) thread.
-            worker = create_worker(call, token, job.progress.emit, _start_thread=False)
-            assert isinstance(worker, FunctionWorker)
-            return worker
-
-        return cls(factory)
-
-    def start(self) -> None:
-        self._worker.start()
+        return cls(call)
 
     def stop(self) -> None:
         self.cancel_token.cancel()
 
-    @property
-    def running(self) -> bool:
-        return bool(self._worker.is_running)
+    def execute(self) -> None:
+        """Runs on the worker thread; signals are queued to the receivers' threads."""
+        self.running = True
+        try:
+            result = self._body(self.cancel_token, self.progress.emit)
+        except BaseException as exc:
+            self.failed.emit(describe_error(exc))
+        else:
+            self.succeeded.emit(result)
+        finally:
+            self.running = False
+            self.finished.emit()
+
+
+class _Executor(QObject):
+    @Slot(object)
+    def run(self, job: Job) -> None:
+        job.execute()
+
+
+class WorkerThread(QObject):
+    """A named background thread that runs submitted jobs one after another."""
+
+    _submit = Signal(object)
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread = QThread()
+        self._thread.setObjectName(name)
+        self._executor = _Executor()
+        self._executor.moveToThread(self._thread)
+        self._submit.connect(self._executor.run)
+        self._jobs: set[Job] = set()
+        self._thread.start()
+
+    def submit(self, job: Job) -> Job:
+        self._jobs.add(job)  # keep it alive until it has finished
+        job.finished.connect(lambda: self._jobs.discard(job))
+        self._submit.emit(job)
+        return job
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Stop the running job, finish the thread; True if it ended in time."""
+        for job in list(self._jobs):
+            job.stop()
+        self._thread.quit()
+        return bool(self._thread.wait(timeout_ms))

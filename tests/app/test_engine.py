@@ -187,7 +187,9 @@ def test_stop_takes_effect_before_the_next_token_and_keeps_the_partial_answer(
     engine.load(tiny_model, LoadOptions(n_ctx=2048))
     token = CancelToken()
     stream = engine.generate(
-        [{"role": "user", "content": "Go on"}], Sampling(max_tokens=1500), cancel=token
+        [{"role": "user", "content": "Go on"}],
+        Sampling(temperature=0.0, max_tokens=1500),
+        cancel=token,
     )
     pieces: list[str] = []
     for event in stream:
@@ -245,7 +247,9 @@ def test_generation_in_another_thread_reports_busy_here(engine: Engine, tiny_mod
 
     def run() -> None:
         for event in engine.generate(
-            [{"role": "user", "content": "x"}], Sampling(max_tokens=1800), cancel=token
+            [{"role": "user", "content": "x"}],
+            Sampling(temperature=0, max_tokens=1800),
+            cancel=token,
         ):
             if isinstance(event, TextDelta):
                 started.set()

@@ -1,0 +1,86 @@
+"""The desktop's engine controller: work happens off the GUI thread and arrives as signals."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.engine import GenerationDone, LoadOptions
+from app.store import Store
+from tests.conftest import GgufFiles
+from ui.engine_controller import EngineController
+
+
+@pytest.fixture
+def controller(store: Store) -> Iterator[EngineController]:
+    ctrl = EngineController(store)
+    yield ctrl
+    assert ctrl.shutdown_and_wait()
+
+
+def test_load_then_send_streams_through_signals(
+    controller: EngineController, store: Store, tiny_model: Path, qtbot: QtBot
+) -> None:
+    progress: list[float] = []
+    controller.loadProgress.connect(progress.append)
+    with qtbot.waitSignal(controller.modelLoaded, timeout=10_000) as loaded:
+        controller.load(tiny_model, LoadOptions(n_ctx=512))
+    assert loaded.args[0].name == "tiny-llama"
+    assert progress and progress[-1] == pytest.approx(1.0)
+
+    gui_thread = threading.get_ident()
+    deltas: list[tuple[str, str, int]] = []
+    controller.textDelta.connect(lambda k, t: deltas.append((k, t, threading.get_ident())))
+    chat = store.create_chat()
+    idle = qtbot.waitSignal(controller.busyChanged, timeout=10_000, check_params_cb=lambda b: not b)
+    with idle, qtbot.waitSignal(controller.generationDone, timeout=10_000) as done:
+        controller.send(chat.id, "Hello")
+    result: GenerationDone = done.args[0]
+    assert deltas and all(thread == gui_thread for *_, thread in deltas)
+    assert "".join(t for k, t, _ in deltas if k == "answer") == result.answer
+    assert store.thread(chat.id)[-1].content == result.answer
+    assert not controller.busy
+
+
+def test_stop_from_the_gui_keeps_the_partial_answer(
+    controller: EngineController, store: Store, tiny_model: Path, qtbot: QtBot
+) -> None:
+    controller.engine.load(tiny_model, LoadOptions(n_ctx=2048))
+    chat = store.create_chat()
+    store.update_chat(chat.id, params={"max_tokens": 1800, "temperature": 0.0})
+    controller.textDelta.connect(lambda *_: controller.stop())
+    with qtbot.waitSignal(controller.generationDone, timeout=10_000) as done:
+        controller.send(chat.id, "Go on and on")
+    assert done.args[0].stats.stop_reason == "user"
+    qtbot.waitUntil(lambda: not controller.busy, timeout=5_000)
+    answer = store.thread(chat.id)[-1]
+    assert answer.status == "stopped"
+    assert (answer.stats.completion_tokens or 0) < 1800
+
+
+def test_a_second_request_while_busy_is_reported_not_run(
+    controller: EngineController, store: Store, tiny_model: Path, qtbot: QtBot
+) -> None:
+    controller.engine.load(tiny_model, LoadOptions(n_ctx=2048))
+    chat = store.create_chat(params={"max_tokens": 1500, "temperature": 0.0})
+    errors: list[str] = []
+    controller.failed.connect(errors.append)
+    controller.send(chat.id, "first")
+    controller.send(chat.id, "second")
+    assert errors == ["The model is still answering; stop it or wait for it to finish."]
+    controller.stop()
+    qtbot.waitUntil(lambda: not controller.busy, timeout=10_000)
+    assert [m.content for m in store.thread(chat.id) if m.role == "user"] == ["first"]
+
+
+def test_a_damaged_model_fails_with_words(
+    controller: EngineController, gguf_files: GgufFiles, qtbot: QtBot
+) -> None:
+    with qtbot.waitSignal(controller.loadFailed, timeout=10_000) as failed:
+        controller.load(gguf_files.wrong_magic())
+    assert "is not a GGUF model file" in failed.args[0]
+    assert "ZIP" in failed.args[0]
