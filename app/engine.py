@@ -7,6 +7,7 @@ the desktop runs in a worker thread. One generation per loaded model at a time.
 
 from __future__ import annotations
 
+import atexit
 import codecs
 import contextlib
 import ctypes
@@ -14,6 +15,7 @@ import logging
 import random
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -187,11 +189,29 @@ class _StateCache:
 
 _load_lock = threading.Lock()
 _log_callback_ref: Any = None
+_ggml_base: Any = None
+_live_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+@atexit.register
+def _release_native_callbacks() -> None:
+    """Before Python tears itself down: free models and unhook our callbacks.
+
+    Otherwise a model freed during interpreter shutdown can call into a ctypes
+    callback that has already been collected, corrupting memory.
+    """
+    for engine in list(_live_engines):
+        engine._release()
+    if _log_callback_ref is not None:
+        no_callback = llama_lib.llama_log_callback(0)  # a NULL function pointer
+        llama_lib.llama_log_set(no_callback, ctypes.c_void_p(0))
+        if _ggml_base is not None:
+            _ggml_base.ggml_log_set(no_callback, None)
 
 
 def _install_llama_log() -> None:
     """Send llama.cpp's own log lines to our log instead of stderr."""
-    global _log_callback_ref
+    global _log_callback_ref, _ggml_base
     if _log_callback_ref is not None:
         return
 
@@ -212,6 +232,7 @@ def _install_llama_log() -> None:
             ggml_base = ctypes.CDLL(str(candidate))
             ggml_base.ggml_log_set.argtypes = [llama_lib.llama_log_callback, ctypes.c_void_p]
             ggml_base.ggml_log_set(forward, None)
+            _ggml_base = ggml_base
             break
         except (OSError, AttributeError):
             continue
@@ -265,6 +286,7 @@ class Engine:
         self._last_used = time.monotonic()
         self._abort_ref: Any = None
         _install_llama_log()
+        _live_engines.add(self)
 
     # ----------------------------------------------------------------- state
     @property
@@ -403,14 +425,26 @@ class Engine:
         with self._exclusive("unloading the model"):
             self._unload_locked()
 
+    def close(self) -> None:
+        """Free the model whatever the state (on shutdown); a running generation must be stopped."""
+        with self._lock:
+            self._unload_locked()
+
     def _unload_locked(self) -> None:
-        if self._llm is not None:
-            self._llm.close()
+        self._release()
         self._llm = None
         self._prompt = None
         self.loaded = None
         self._session = None
         self._states.clear()
+
+    def _release(self) -> None:
+        """Free the native model and context, unhooking the abort callback first."""
+        llm, self._llm = self._llm, None
+        if llm is not None:
+            no_callback = llama_lib.ggml_abort_callback(0)  # a NULL function pointer
+            llama_lib.llama_set_abort_callback(llm.ctx, no_callback, ctypes.c_void_p(0))
+            llm.close()
 
     def _install_abort(self, llm: llama_cpp.Llama) -> None:
         """Let a stop interrupt llama.cpp mid-batch (a long prompt must not delay it)."""

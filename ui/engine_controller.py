@@ -27,7 +27,7 @@ class EngineController(QObject):
     loadProgress = Signal(float)  # 0..1
     modelLoaded = Signal(object)  # LoadedModel
     loadFailed = Signal(str)
-    messageSaved = Signal(object, bool)  # Message, final
+    messageSaved = Signal(object, object)  # Message, final
     textDelta = Signal(str, str)  # kind ("answer" | "reasoning"), text
     contextTrimmed = Signal(object)  # ContextTrimmed
     generationDone = Signal(object)  # GenerationDone
@@ -117,8 +117,12 @@ class EngineController(QObject):
         self.busyChanged.emit(False)
 
     def shutdown_and_wait(self) -> bool:
-        """Stop any answer (it is saved as stopped) and end the engine thread."""
+        """Stop any answer (it is saved as stopped), free the model, end the engine thread."""
         self._idle_timer.stop()
+        if self._job is not None:
+            self._job.stop()
+        unload = Job.from_function(lambda _token, _report: self.engine.close())
+        self._thread.submit(unload)
         return self._thread.shutdown()
 
     def _check_idle(self) -> None:

@@ -36,9 +36,9 @@ def test_load_then_send_streams_through_signals(
     deltas: list[tuple[str, str, int]] = []
     controller.textDelta.connect(lambda k, t: deltas.append((k, t, threading.get_ident())))
     chat = store.create_chat()
-    idle = qtbot.waitSignal(controller.busyChanged, timeout=10_000, check_params_cb=lambda b: not b)
-    with idle, qtbot.waitSignal(controller.generationDone, timeout=10_000) as done:
+    with qtbot.waitSignal(controller.generationDone, timeout=10_000) as done:
         controller.send(chat.id, "Hello")
+    qtbot.waitUntil(lambda: not controller.busy, timeout=10_000)
     result: GenerationDone = done.args[0]
     assert deltas and all(thread == gui_thread for *_, thread in deltas)
     assert "".join(t for k, t, _ in deltas if k == "answer") == result.answer
