@@ -21,34 +21,8 @@ CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/hearth"
 say() { printf '\033[1m[llama-bench]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[llama-bench] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
-# --- 1. Flags: MUST stay in step with section 4 of scripts/setup.sh ----------
-# This is a copy of setup.sh's backend and flag selection (setup.sh is not
-# split into a sourceable snippet). If you change one, change the other: a
-# bench built with different flags measures a different engine.
-# Backend: Metal on macOS; CUDA when nvcc is installed AND an NVIDIA driver with
-# a GPU is present; otherwise a portable CPU build (never GGML_NATIVE: see
-# setup.sh for why).
-backend="${HEARTH_LLAMA_BACKEND:-auto}"
-if [[ "$backend" == auto ]]; then
-    if [[ "$(uname -s)" == Darwin ]]; then backend=metal
-    elif command -v nvcc >/dev/null && command -v nvidia-smi >/dev/null \
-            && nvidia-smi -L 2>/dev/null | grep -q '^GPU'; then backend=cuda
-    else backend=cpu; fi
-fi
-case "$(uname -m)" in
-    x86_64|amd64) CPU_FLAGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON" ;;
-    *)            CPU_FLAGS="-DGGML_NATIVE=OFF" ;;
-esac
-case "$backend" in
-    cpu)   LLAMA_CMAKE_ARGS="$CPU_FLAGS"; variant="cpu" ;;
-    cuda)  LLAMA_CMAKE_ARGS="$CPU_FLAGS -DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=native"
-           variant="cuda-$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d ' .')" ;;
-    metal) LLAMA_CMAKE_ARGS="-DGGML_METAL=ON -DGGML_NATIVE=OFF"; variant="metal" ;;
-    *)     die "HEARTH_LLAMA_BACKEND must be cpu, cuda or metal (got '$backend')" ;;
-esac
-# Same key as setup.sh's wheel cache, so the binary's name pairs with the
-# wheel directory it was built to match (…/wheels/llama-cpp-python-<same tail>).
-flags_key="$(printf '%s' "$LLAMA_CMAKE_ARGS" | cksum | cut -d' ' -f1)"
+# --- 1. Flags: the same as scripts/setup.sh uses for the wheel -------------
+source "$ROOT/scripts/llama-flags.sh"
 tag="$LLAMA_VERSION-$(uname -m)-$variant-$flags_key"
 
 # Flags of our own, on top of the shared ones. They change how the tool is

@@ -65,32 +65,8 @@ fi
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 
 # --- 4. llama-cpp-python built for this machine -----------------------------
-# Backend: Metal on macOS; CUDA when nvcc is installed AND an NVIDIA driver with
-# a GPU is present (a CUDA build without a driver cannot even be imported);
-# otherwise a portable CPU build. A native CPU build is never used: it picks up
-# instructions (AMX) that crashed llama.cpp on our machines, and an app built on
-# one machine must run on others.
-backend="${HEARTH_LLAMA_BACKEND:-auto}"
-if [[ "$backend" == auto ]]; then
-    if [[ "$(uname -s)" == Darwin ]]; then backend=metal
-    elif command -v nvcc >/dev/null && command -v nvidia-smi >/dev/null \
-            && nvidia-smi -L 2>/dev/null | grep -q '^GPU'; then backend=cuda
-    else backend=cpu; fi
-fi
-case "$(uname -m)" in
-    x86_64|amd64) CPU_FLAGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON" ;;
-    *)            CPU_FLAGS="-DGGML_NATIVE=OFF" ;;
-esac
-case "$backend" in
-    cpu)   LLAMA_CMAKE_ARGS="$CPU_FLAGS"; variant="cpu" ;;
-    cuda)  LLAMA_CMAKE_ARGS="$CPU_FLAGS -DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=native"
-           variant="cuda-$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d ' .')" ;;
-    metal) LLAMA_CMAKE_ARGS="-DGGML_METAL=ON -DGGML_NATIVE=OFF"; variant="metal" ;;
-    *)     die "HEARTH_LLAMA_BACKEND must be cpu, cuda or metal (got '$backend')" ;;
-esac
-# pip's own wheel cache ignores CMAKE_ARGS, so we keep our own, keyed by
-# version, backend and the exact flags.
-flags_key="$(printf '%s' "$LLAMA_CMAKE_ARGS" | cksum | cut -d' ' -f1)"
+# Backend and flags: see llama-flags.sh (shared with the benchmark build).
+source "$ROOT/scripts/llama-flags.sh"
 WHEEL_CACHE="${HEARTH_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hearth/wheels}"
 WHEEL_DIR="$WHEEL_CACHE/llama-cpp-python-$LLAMA_VERSION-$(uname -m)-$variant-$flags_key"
 wheel="$(ls "$WHEEL_DIR"/llama_cpp_python-"$LLAMA_VERSION"-*.whl 2>/dev/null | head -1 || true)"
@@ -111,7 +87,7 @@ fi
 # --- 5. Hearth and its dependencies -----------------------------------------
 # Skipped when nothing that decides the install changed since the last run.
 stamp_file="$VENV/.hearth-setup-stamp"
-stamp="$(cat pyproject.toml "${BASH_SOURCE[0]}" | cksum | cut -d' ' -f1)-$wheel"
+stamp="$(cat pyproject.toml "${BASH_SOURCE[0]}" "$ROOT/scripts/llama-flags.sh" | cksum | cut -d' ' -f1)-$wheel"
 if [[ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ]] || ! "$VENV/bin/python" -c 'import app, llama_cpp' 2>/dev/null; then
     say "installing Hearth and its dependencies into .venv"
     "${PIP[@]}" install -q --force-reinstall --no-deps "$wheel"
