@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import jinja2
@@ -160,22 +161,30 @@ class ChatPrompt:
     def render(self, turns: Sequence[Turn], *, add_generation_prompt: bool = True) -> str:
         """The prompt text for ``turns``.
 
-        Templates that refuse a system role get the system prompt folded into the
-        first user turn, as the model's authors recommend, rather than dropped.
+        Templates written for tool use are given an empty tool list rather than
+        none; templates that refuse a system role get the system prompt folded
+        into the first user turn, as their authors recommend, rather than dropped.
         """
-        try:
-            return self._render(list(turns), add_generation_prompt)
-        except TemplateError:
-            if not turns or turns[0]["role"] != "system":
-                raise
-        folded = _fold_system(list(turns))
-        return self._render(folded, add_generation_prompt)
+        variants: list[tuple[list[Turn], dict[str, Any]]] = [
+            (list(turns), {}),
+            (list(turns), {"tools": [], "functions": "", "datetime": _today()}),
+        ]
+        if turns and turns[0]["role"] == "system":
+            variants += [(_fold_system(list(turns)), extra) for _, extra in variants]
+        first_error: TemplateError | None = None
+        for variant, extra in variants:
+            try:
+                return self._render(variant, add_generation_prompt, extra)
+            except TemplateError as exc:
+                first_error = first_error or exc
+        assert first_error is not None
+        raise first_error
 
-    def _render(self, turns: list[Turn], add_generation_prompt: bool) -> str:
+    def _render(self, turns: list[Turn], add_generation_prompt: bool, extra: dict[str, Any]) -> str:
         self._formatter.add_generation_prompt = add_generation_prompt
         messages: Any = turns
         try:
-            return str(self._formatter(messages=messages).prompt)
+            return str(self._formatter(messages=messages, **extra).prompt)
         except (jinja2.TemplateError, ValueError, TypeError, KeyError, IndexError) as exc:
             where = "the model's chat template" if self.source == "model" else self.source
             raise TemplateError(
@@ -187,6 +196,10 @@ class ChatPrompt:
         """True when the prompt itself ends inside an opened reasoning block (e.g. '<think>\\n')."""
         tail = prompt.rstrip()
         return any(tail.endswith(open_) for open_, _ in self.reasoning_markers)
+
+
+def _today() -> str:
+    return datetime.now().strftime("%d %B %Y")
 
 
 def _fold_system(turns: list[Turn]) -> list[Turn]:

