@@ -18,11 +18,15 @@ LLAMA_CPP_PYTHON = "0.3.36"
 @pytest.fixture(scope="session")
 def real_templates() -> list[Path]:
     """The Jinja chat templates of real models that llama.cpp vendors (from the binding's sdist)."""
-    cache = model_cache().parent / "templates" / LLAMA_CPP_PYTHON
+    cache = model_cache() / f"chat-templates-{LLAMA_CPP_PYTHON}"
     if not any(cache.glob("*.jinja")):
-        sdist_dir = model_cache().parent / "sdist"
+        # Reuse the sdist bench/build_llama_bench.sh keeps, else download it once.
+        sdist_dir = model_cache() / "sdist"
         sdist = sdist_dir / f"llama_cpp_python-{LLAMA_CPP_PYTHON}.tar.gz"
-        if not sdist.exists():
+        shared = Path.home() / ".cache" / "hearth" / "sdist" / sdist.name
+        if shared.exists():
+            sdist = shared
+        elif not sdist.exists():
             subprocess.run(
                 [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary",
                  ":all:", f"llama-cpp-python=={LLAMA_CPP_PYTHON}", "-d", str(sdist_dir)],
