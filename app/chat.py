@@ -15,11 +15,12 @@ from app.engine import (
     Engine,
     Event,
     GenerationDone,
+    LoadOptions,
     Sampling,
     TextDelta,
 )
 from app.errors import HearthError
-from app.store import Chat, Message, MessageStats, MessageStatus, Store
+from app.store import Chat, Message, MessageStats, MessageStatus, ModelEntry, Store
 
 SAMPLING_SETTINGS = (
     "temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed", "max_tokens",
@@ -46,6 +47,32 @@ def sampling_for(store: Store, chat: Chat, overrides: dict[str, Any] | None = No
     values.update(chat.params)
     values.update(overrides or {})
     return Sampling.from_values(values)
+
+
+# Settings (and per-model override keys) that decide how a model is loaded.
+_LOAD_KEYS = {"context_length": "n_ctx", "threads": "n_threads", "gpu_layers": "n_gpu_layers"}
+
+
+def load_options_for(
+    store: Store,
+    *,
+    model: ModelEntry | None = None,
+    chat: Chat | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> LoadOptions:
+    """How to load a model: settings, then the model's own overrides and chosen chat format,
+    then the chat's context length, then one-off overrides (LoadOptions field names)."""
+    values: dict[str, Any] = {
+        field: store.get_setting(setting) for setting, field in _LOAD_KEYS.items()
+    }
+    if model is not None:
+        values.update({_LOAD_KEYS[k]: v for k, v in model.overrides.items() if k in _LOAD_KEYS})
+        if model.chat_format:
+            values["chat_format"] = model.chat_format
+    if chat is not None and "context_length" in chat.params:
+        values["n_ctx"] = int(chat.params["context_length"])
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return LoadOptions(**values)
 
 
 def turns_for(chat: Chat, thread: Sequence[Message]) -> list[Turn]:

@@ -9,14 +9,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
-from app.chat import ChatRunner, MessageSaved, sampling_for
+from app.chat import ChatRunner, MessageSaved, load_options_for, sampling_for
 from app.context import Context
-from app.engine import ContextTrimmed, Engine, GenerationDone, LoadOptions, TextDelta
+from app.engine import ContextTrimmed, Engine, GenerationDone, TextDelta
 from app.errors import HearthError, NotFoundError
 from app.export import export_chat
 from app.gguf_file import GGUFHeader, validate_file
 from app.model_memory import estimate_memory
-from app.store import Store
+from app.store import ModelEntry, Store
 from app.units import format_bytes, format_count
 
 SAMPLING_FLAGS = {
@@ -27,11 +27,19 @@ SAMPLING_FLAGS = {
 
 def resolve_model(ctx: Context, name_or_path: str) -> Path:
     """A library model by name, or a .gguf path."""
+    return _resolve(ctx, name_or_path)[0]
+
+
+def _resolve(ctx: Context, name_or_path: str) -> tuple[Path, ModelEntry | None]:
     candidate = Path(name_or_path).expanduser()
     if candidate.is_file():
-        return candidate
+        try:
+            return candidate, ctx.store.find_model(str(candidate.resolve()))
+        except NotFoundError:
+            return candidate, None
     try:
-        return Path(ctx.store.find_model(name_or_path).path)
+        entry = ctx.store.find_model(name_or_path)
+        return Path(entry.path), entry
     except NotFoundError:
         raise HearthError(
             f"No model called {name_or_path!r} in the library, and no such file. "
@@ -105,7 +113,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
-    path = resolve_model(ctx, args.model)
+    path, entry = _resolve(ctx, args.model)
     store = Store.open(Path(":memory:")) if args.no_save else ctx.store
     try:
         if args.chat is not None and not args.no_save:
@@ -116,12 +124,16 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
             title = (args.prompt or "New chat").strip().splitlines()[0][:60] or "New chat"
             chat = store.create_chat(title, model=path.stem, system_prompt=args.system or "")
         engine = Engine()
-        options = LoadOptions(
-            n_ctx=args.ctx or int(ctx.setting("context_length")),
-            n_threads=args.threads or ctx.threads,
-            n_gpu_layers=int(ctx.setting("gpu_layers")),
-            chat_format=args.format,
-            ignore_memory_check=args.force,
+        options = load_options_for(
+            store,
+            model=entry,
+            chat=chat,
+            overrides={
+                "n_ctx": args.ctx,
+                "n_threads": args.threads,
+                "chat_format": args.format,
+                "ignore_memory_check": args.force or None,
+            },
         )
         loaded = engine.load(path, options)
         runner = ChatRunner(store, engine)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.chat import ChatRunner, MessageSaved, sampling_for
+from app.chat import ChatRunner, MessageSaved, load_options_for, sampling_for
 from app.engine import CancelToken, Engine, GenerationDone, LoadOptions, Sampling, TextDelta
 from app.export import export_chat
 from app.store import Store
@@ -167,3 +167,17 @@ def test_recover_interrupted_marks_streaming_answers_stopped(store: Store) -> No
     recovered = store.get_message(answer.id)
     assert recovered.status == "stopped" and recovered.content == "partial"
     assert recovered.stats.stop_reason == "interrupted"
+
+
+def test_load_options_layer_settings_model_chat_and_flags(store: Store) -> None:
+    store.set_setting("context_length", 8192)
+    store.set_setting("threads", 3)
+    model = store.add_model(
+        "/m/x.gguf", "x", 1, chat_format="chatml", overrides={"gpu_layers": 10, "threads": 6}
+    )
+    chat = store.create_chat(params={"context_length": 2048})
+    options = load_options_for(store, model=model, chat=chat, overrides={"n_threads": None})
+    assert (options.n_ctx, options.n_threads, options.n_gpu_layers) == (2048, 6, 10)
+    assert options.chat_format == "chatml"
+    assert load_options_for(store, overrides={"n_ctx": 512}).n_ctx == 512
+    assert load_options_for(store).n_gpu_layers == -1  # the setting's default: automatic
