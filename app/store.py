@@ -187,6 +187,23 @@ def _m0002_full_text_search(db: Database) -> None:
         )
 
 
+@MIGRATIONS(name="0003_library_folders_and_hub_cache")
+def _m0003_library_folders_and_hub_cache(db: Database) -> None:
+    """Extra read-only model folders, and hub answers kept for offline browsing."""
+    _run(
+        db,
+        """CREATE TABLE model_folders (
+            path TEXT PRIMARY KEY,
+            added_at REAL NOT NULL
+        )""",
+        """CREATE TABLE hub_cache (
+            key TEXT PRIMARY KEY,
+            payload TEXT NOT NULL,            -- JSON
+            fetched_at REAL NOT NULL
+        )""",
+    )
+
+
 SCHEMA_NAMES: tuple[str, ...] = tuple(m.name for m in MIGRATIONS._migrations)
 SCHEMA_VERSION = len(SCHEMA_NAMES)
 
@@ -260,6 +277,31 @@ class ModelEntry:
     read_only: bool = False
     added_at: float = 0.0
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+DownloadStatus = Literal["queued", "running", "paused", "verifying", "done", "failed", "cancelled"]
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file being fetched from the hub: everything needed to resume it after a restart."""
+
+    id: int
+    repo_id: str
+    filename: str
+    revision: str
+    url: str | None
+    dest_path: str
+    part_path: str
+    total_bytes: int | None
+    downloaded_bytes: int
+    sha256: str | None
+    etag: str | None
+    status: DownloadStatus
+    error: str | None
+    attempts: int
+    created_at: float
+    updated_at: float
 
 
 def _locked(method: Callable[P, R]) -> Callable[P, R]:
@@ -743,3 +785,100 @@ class Store:
                 "read_only": bool(row["read_only"]),
             }
         )
+
+    # --------------------------------------------------------- model folders
+    @_locked
+    def add_model_folder(self, path: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO model_folders(path, added_at) VALUES (?, ?)", [path, time.time()]
+        )
+
+    @_locked
+    def list_model_folders(self) -> list[str]:
+        return [r["path"] for r in self._all("SELECT path FROM model_folders ORDER BY added_at")]
+
+    @_locked
+    def remove_model_folder(self, path: str) -> None:
+        if self.db.execute("DELETE FROM model_folders WHERE path = ?", [path]).rowcount == 0:
+            raise NotFoundError(f"{path} is not one of the library's extra folders")
+
+    # -------------------------------------------------------------- hub cache
+    @_locked
+    def cache_put(self, key: str, payload: Any) -> None:
+        self.db.execute(
+            """INSERT INTO hub_cache(key, payload, fetched_at) VALUES (?, ?, ?)
+               ON CONFLICT(key) DO UPDATE SET payload = excluded.payload,
+                                              fetched_at = excluded.fetched_at""",
+            [key, json.dumps(payload), time.time()],
+        )
+
+    @_locked
+    def cache_get(self, key: str) -> tuple[Any, float] | None:
+        """The cached payload and when it was fetched (epoch seconds), or None."""
+        row = self._one("SELECT payload, fetched_at FROM hub_cache WHERE key = ?", [key])
+        return (json.loads(row["payload"]), float(row["fetched_at"])) if row else None
+
+    # -------------------------------------------------------------- downloads
+    @_locked
+    def upsert_download(
+        self,
+        repo_id: str,
+        filename: str,
+        revision: str,
+        dest_path: str,
+        part_path: str,
+        **fields: Any,
+    ) -> Download:
+        """The download of this file at this revision: created if new, else its fields updated."""
+        existing = self._one(
+            "SELECT id FROM downloads WHERE repo_id = ? AND revision = ? AND filename = ?",
+            [repo_id, revision, filename],
+        )
+        now = time.time()
+        if existing is None:
+            record = {
+                "repo_id": repo_id, "filename": filename, "revision": revision,
+                "dest_path": dest_path, "part_path": part_path, "created_at": now,
+                "updated_at": now, **fields,
+            }  # fmt: skip
+            download_id = cast(int, self.db.table("downloads").insert(record).last_pk)
+        else:
+            download_id = int(existing["id"])
+            self.update_download(download_id, dest_path=dest_path, part_path=part_path, **fields)
+        return self.get_download(download_id)
+
+    @_locked
+    def update_download(self, download_id: int, **fields: Any) -> Download:
+        unknown = set(fields) - set(Download.__dataclass_fields__)
+        if unknown or "id" in fields:
+            raise StoreError(f"Unknown download fields: {', '.join(sorted(unknown))}")
+        self.get_download(download_id)
+        self.db.table("downloads").update(download_id, {**fields, "updated_at": time.time()})
+        return self.get_download(download_id)
+
+    @_locked
+    def get_download(self, download_id: int) -> Download:
+        row = self._one("SELECT * FROM downloads WHERE id = ?", [download_id])
+        if row is None:
+            raise NotFoundError(f"There is no download with id {download_id}")
+        return Download(**row)
+
+    @_locked
+    def find_download(self, repo_id: str, filename: str, revision: str = "main") -> Download | None:
+        row = self._one(
+            "SELECT * FROM downloads WHERE repo_id = ? AND revision = ? AND filename = ?",
+            [repo_id, revision, filename],
+        )
+        return Download(**row) if row else None
+
+    @_locked
+    def list_downloads(self, *statuses: DownloadStatus) -> list[Download]:
+        sql = "SELECT * FROM downloads"
+        params: list[Any] = list(statuses)
+        if statuses:
+            sql += f" WHERE status IN ({', '.join('?' * len(statuses))})"
+        return [Download(**r) for r in self._all(sql + " ORDER BY id", params)]
+
+    @_locked
+    def delete_download(self, download_id: int) -> None:
+        self.db.execute("DELETE FROM downloads WHERE id = ?", [download_id])

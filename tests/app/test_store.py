@@ -264,3 +264,43 @@ def test_models_library_add_refresh_find_remove(store: Store) -> None:
         store.find_model("qwen")
     with pytest.raises(StoreError, match="Unknown model fields"):
         store.add_model("/m/x.gguf", "x", 1, colour="red")
+
+
+# --------------------------------------------------------- folders, cache, downloads
+
+
+def test_database_at_version_two_gains_folders_and_hub_cache(tmp_path: Path) -> None:
+    path = tmp_path / "hearth.db"
+    old = Store.open(path, stop_before=SCHEMA_NAMES[2])
+    assert old.schema_version == 2
+    old.add_model("/m/a.gguf", "a", 10)
+    old.close()
+    with Store.open(path) as store:
+        assert [m.name for m in store.list_models()] == ["a"]
+        store.add_model_folder("/mnt/lmstudio")
+        assert store.list_model_folders() == ["/mnt/lmstudio"]
+
+
+def test_hub_cache_keeps_the_last_answer_with_its_time(store: Store) -> None:
+    assert store.cache_get("search:qwen") is None
+    store.cache_put("search:qwen", [{"id": "Qwen/Qwen3-0.6B-GGUF"}])
+    payload, fetched_at = store.cache_get("search:qwen") or (None, 0.0)
+    assert payload == [{"id": "Qwen/Qwen3-0.6B-GGUF"}] and fetched_at > 0
+
+
+def test_a_download_is_one_row_per_file_and_revision(store: Store) -> None:
+    first = store.upsert_download(
+        "org/repo", "m.gguf", "main", "/models/m.gguf", "/models/m.gguf.part",
+        total_bytes=100, sha256="ab" * 32, status="queued",
+    )  # fmt: skip
+    store.update_download(first.id, downloaded_bytes=40, status="paused")
+    again = store.upsert_download(
+        "org/repo", "m.gguf", "main", "/models/m.gguf", "/models/m.gguf.part", status="queued"
+    )
+    assert again.id == first.id and again.downloaded_bytes == 40
+    assert store.find_download("org/repo", "m.gguf") == again
+    assert [d.id for d in store.list_downloads("queued", "paused")] == [first.id]
+    with pytest.raises(StoreError):
+        store.update_download(first.id, colour="red")
+    store.delete_download(first.id)
+    assert store.list_downloads() == []
