@@ -1,0 +1,102 @@
+"""The local library: scanning folders, importing, extra read-only folders, deleting."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.errors import HearthError
+from app.gguf_file import GGUFError
+from app.library import Library, model_files
+from app.store import Store
+from tests.conftest import GgufFiles
+
+
+@pytest.fixture
+def library(store: Store, tmp_path: Path) -> Library:
+    models = tmp_path / "models"
+    models.mkdir()
+    return Library(store, models)
+
+
+def test_scan_lists_models_and_skips_partials_projectors_and_later_shards(
+    library: Library, gguf_files: GgufFiles
+) -> None:
+    folder = library.models_dir / "acme" / "Tiny-GGUF"
+    folder.mkdir(parents=True)
+    shutil.copy(gguf_files.tiny(), folder / "tiny.Q4_K_M.gguf")
+    shutil.copy(gguf_files.tiny("b.gguf", seed=2), folder / "other-00001-of-00002.gguf")
+    (folder / "other-00002-of-00002.gguf").write_bytes(b"second shard")
+    (folder / "mmproj-tiny-f16.gguf").write_bytes(b"projector")
+    (folder / "next.gguf.part").write_bytes(b"half a download")
+    report = library.scan()
+    assert sorted(Path(p).name for p in (m.path for m in library.store.list_models())) == [
+        "other-00001-of-00002.gguf",
+        "tiny.Q4_K_M.gguf",
+    ]
+    assert len(report.added) == 2 and report.problems == []
+    split = library.find(str(folder / "other-00001-of-00002.gguf"))
+    assert split.size_bytes == (folder / "other-00001-of-00002.gguf").stat().st_size + 12
+    assert split.metadata["split_count"] == 2
+    assert library.scan().added == []  # nothing new the second time
+
+
+def test_a_damaged_file_is_reported_not_listed(library: Library, gguf_files: GgufFiles) -> None:
+    shutil.copy(gguf_files.truncated(), library.models_dir / "broken.gguf")
+    report = library.scan()
+    assert library.store.list_models() == []
+    assert report.problems and "truncated" in report.problems[0][1]
+
+
+def test_a_deleted_file_leaves_the_library_on_the_next_scan(
+    library: Library, gguf_files: GgufFiles
+) -> None:
+    target = library.models_dir / "tiny.gguf"
+    shutil.copy(gguf_files.tiny(), target)
+    library.scan()
+    target.unlink()
+    assert library.scan().removed == ["tiny-llama"]
+    assert library.store.list_models() == []
+
+
+def test_import_copy_move_and_link(library: Library, gguf_files: GgufFiles, tmp_path: Path) -> None:
+    copied = library.import_file(gguf_files.tiny("a.gguf"), "copy")
+    assert Path(copied.path).parent == library.models_dir / "imported"
+    assert (gguf_files.folder / "a.gguf").exists()
+    source = gguf_files.tiny("b.gguf", seed=3)
+    moved = library.import_file(source, "move")
+    assert not source.exists() and Path(moved.path).exists()
+    linked = library.import_file(gguf_files.tiny("c.gguf", seed=4), "link")
+    assert linked.path == str((gguf_files.folder / "c.gguf").resolve()) and linked.read_only
+    assert len({m.name for m in library.store.list_models()}) == 3  # names kept unique
+    with pytest.raises(GGUFError):
+        library.import_file(gguf_files.wrong_magic(), "copy")
+    assert not (library.models_dir / "imported" / "wrong-magic.gguf").exists()
+
+
+def test_extra_folder_is_read_only(library: Library, gguf_files: GgufFiles, tmp_path: Path) -> None:
+    lmstudio = tmp_path / "lmstudio" / "models" / "org" / "repo"
+    lmstudio.mkdir(parents=True)
+    shutil.copy(gguf_files.tiny(), lmstudio / "model.gguf")
+    report = library.add_folder(tmp_path / "lmstudio")
+    assert report.added == ["tiny-llama"]
+    entry = library.find("tiny-llama")
+    assert entry.read_only
+    with pytest.raises(HearthError, match="only reads"):
+        library.delete("tiny-llama")
+    assert (lmstudio / "model.gguf").exists()
+    assert library.remove_folder(tmp_path / "lmstudio") == ["tiny-llama"]
+    assert (lmstudio / "model.gguf").exists()
+
+
+def test_delete_removes_files_and_empty_folders(library: Library, gguf_files: GgufFiles) -> None:
+    folder = library.models_dir / "acme" / "Repo"
+    folder.mkdir(parents=True)
+    shutil.copy(gguf_files.tiny(), folder / "m.gguf")
+    library.scan()
+    library.delete("tiny-llama")
+    assert not folder.exists() and not (library.models_dir / "acme").exists()
+    assert library.models_dir.exists()
+    assert list(model_files(library.models_dir)) == []
