@@ -95,8 +95,8 @@ class Library:
                     report.problems.append((key, str(exc)))
                     continue
                 (report.updated if entry else report.added).append(added.name)
-        for path, entry in known.items():
-            if path not in seen and not Path(path).exists():
+        for known_path, entry in known.items():
+            if known_path not in seen and not Path(known_path).exists():
                 self.store.remove_model(entry.id)
                 report.removed.append(entry.name)
         if report.added or report.removed or report.problems:
