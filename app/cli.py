@@ -7,21 +7,20 @@ unexpected is logged with its traceback and reported in one line (exit 70).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from typing import Any
 
 from app import __version__
 from app.cli_chat import add_parsers as add_chat_parsers
+from app.cli_models import add_parsers as add_model_parsers
 from app.context import Context
 from app.errors import HearthError
 from app.paths import HOME_ENV
 from app.settings import SETTINGS, SettingValue, declaration
-from app.units import format_bytes
+from app.terminal import print_json, table
 
 log = logging.getLogger("hearth.cli")
 
@@ -41,21 +40,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ------------------------------------------------------------------ output
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 def _show(value: SettingValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- commands
@@ -73,19 +63,6 @@ def cmd_gui(ctx: Context, args: argparse.Namespace) -> int:
     from ui.application import run_desktop  # Qt is loaded only for the GUI
 
     return run_desktop(ctx)
-
-
-def cmd_models_list(ctx: Context, args: argparse.Namespace) -> int:
-    models = ctx.store.list_models()
-    if args.json:
-        _print_json([asdict(m) for m in models])
-        return 0
-    if not models:
-        print(f"No models in the library yet. Models folder: {ctx.models_dir}")
-        return 0
-    rows = [[m.name, format_bytes(m.size_bytes), m.quantization or "?", m.path] for m in models]
-    print(_table(rows, ["NAME", "SIZE", "QUANT", "PATH"]))
-    return 0
 
 
 def _setting_record(ctx: Context, name: str) -> dict[str, Any]:
@@ -106,20 +83,20 @@ def _setting_record(ctx: Context, name: str) -> dict[str, Any]:
 def cmd_settings_list(ctx: Context, args: argparse.Namespace) -> int:
     records = [_setting_record(ctx, s.name) for s in SETTINGS]
     if args.json:
-        _print_json(records)
+        print_json(records)
         return 0
     rows = [
         [r["name"], _show(r["value"]), "" if r["is_default"] else "(changed)", r["accepts"]]
         for r in records
     ]
-    print(_table(rows, ["NAME", "VALUE", "", "ACCEPTS"]))
+    print(table(rows, ["NAME", "VALUE", "", "ACCEPTS"]))
     return 0
 
 
 def cmd_settings_get(ctx: Context, args: argparse.Namespace) -> int:
     record = _setting_record(ctx, args.name)
     if args.json:
-        _print_json(record)
+        print_json(record)
     else:
         print(_show(record["value"]))
     return 0
@@ -142,7 +119,7 @@ def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
 
     data = report(ctx)
     if args.json:
-        _print_json(data)
+        print_json(data)
     else:
         print(format_report(data))
     return 0
@@ -171,9 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = commands.add_parser("models", help="the model library")
     models_cmds = models.add_subparsers(title="models commands", metavar="ACTION", required=True)
-    models_list = models_cmds.add_parser("list", help="models in the library")
-    models_list.add_argument("--json", action="store_true", help="machine-readable output")
-    models_list.set_defaults(handler=cmd_models_list)
+    add_model_parsers(models_cmds)
     add_chat_parsers(commands, models_cmds)
 
     settings = commands.add_parser("settings", help="read and change settings")

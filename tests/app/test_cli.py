@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from app import __version__, cli
-from app.store import Store
 
 HEARTH = shutil.which("hearth", path=str(Path(sys.executable).parent))
 
@@ -72,16 +71,18 @@ def test_models_list_is_empty_on_a_new_home(home: Path, capsys: pytest.CaptureFi
     assert json.loads(capsys.readouterr().out) == []
 
 
-def test_models_list_shows_library_entries(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    cli.main(["models", "list"])  # creates the database
-    with Store.open(home / "hearth.db") as store:
-        store.add_model(str(home / "models/q.gguf"), "qwen-0.5b", 400_000_000, quantization="Q4_0")
-    capsys.readouterr()
+def test_models_list_finds_files_in_the_models_folder(
+    home: Path, tiny_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (home / "models" / "acme").mkdir(parents=True)
+    shutil.copy(tiny_model, home / "models" / "acme" / "tiny.gguf")
     assert cli.main(["models", "list"]) == 0
     out = capsys.readouterr().out
-    assert "qwen-0.5b" in out and "400.0 MB" in out and "Q4_0" in out
+    assert "tiny-llama" in out and "470.2 KB" in out and "F32" in out
     cli.main(["models", "list", "--json"])
-    assert json.loads(capsys.readouterr().out)[0]["name"] == "qwen-0.5b"
+    listed = json.loads(capsys.readouterr().out)
+    assert [m["name"] for m in listed] == ["tiny-llama"]
+    assert listed[0]["path"] == str(home / "models" / "acme" / "tiny.gguf")
 
 
 def test_settings_set_validates_and_get_reads_back(

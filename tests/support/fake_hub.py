@@ -174,6 +174,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the real hub; every answer has a length
+    disable_nagle_algorithm = True  # no 40 ms wait (Nagle + delayed ACK) on every answer
     timeout = 30  # an idle kept-alive connection ends after this
     server: _Server
 
