@@ -110,13 +110,28 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_files(ctx: Context, args: argparse.Namespace) -> int:
     from app.fit import Machine, fit, recommend
 
-    listing = _hub(ctx).files(args.repo, args.revision)
+    hub = _hub(ctx)
+    listing = hub.files(args.repo, args.revision)
     machine = Machine.detect()
     n_ctx = int(ctx.setting("context_length"))
-    best = recommend(listing.entries, machine, n_ctx)
+    header = None
+    models = [e for e in listing.entries if not e.is_projector and e.files]
+    if models and not args.no_header and not listing.from_cache:
+        # The quantizations of one repo share their shape: one header (a few MB read
+        # with Range requests, not the file) gives exact layer, head and context figures.
+        probe = min(models, key=lambda e: e.total_size)
+        try:
+            header = hub.remote_header(args.repo, probe.files[0].path, listing.revision)
+        except HearthError as exc:
+            print(f"(could not read a model header: {exc})", file=sys.stderr)
+    best = recommend(listing.entries, machine, n_ctx, header=header)
     records = []
     for entry in listing.entries:
-        verdict = None if entry.is_projector else fit(entry.total_size, machine, n_ctx=n_ctx)
+        verdict = (
+            None
+            if entry.is_projector
+            else fit(entry.total_size, machine, header=header, n_ctx=n_ctx)
+        )
         records.append(
             {
                 "name": entry.name,
@@ -128,10 +143,25 @@ def cmd_files(ctx: Context, args: argparse.Namespace) -> int:
                 "recommended": best is not None and entry.name == best.name,
             }
         )
+    shape = None
+    if header is not None:
+        shape = {
+            "architecture": header.architecture,
+            "layers": header.block_count,
+            "context_length": header.context_length,
+            "chat_template": header.chat_template is not None,
+        }
     if args.json:
         print_json({"repo_id": listing.repo_id, "revision": listing.revision,
-                     "from_cache": listing.from_cache, "files": records})  # fmt: skip
+                     "from_cache": listing.from_cache, "model": shape,
+                     "files": records})  # fmt: skip
         return 0
+    if shape is not None:
+        print(
+            f"{shape['architecture']}, {shape['layers']} layers, context "
+            f"{shape['context_length']:,}, chat template: "
+            f"{'yes' if shape['chat_template'] else 'no'} (read from the file header)\n"
+        )
     rows = []
     for r in records:
         shards = f" ({len(r['files'])} parts)" if len(r["files"]) > 1 else ""
@@ -203,6 +233,32 @@ def _progress_line(p: Any) -> None:
     sys.stderr.flush()
 
 
+def cmd_downloads(ctx: Context, args: argparse.Namespace) -> int:
+    from app.downloads import Downloader
+
+    downloader = Downloader(ctx.store, ctx.models_dir, offline=True)
+    if args.cancel is not None:
+        downloader.cancel(args.cancel)
+        print(f"Cancelled download {args.cancel}; its partial file is deleted.")
+        return 0
+    downloads = downloader.pending() if not args.all else ctx.store.list_downloads()
+    if args.json:
+        print_json([asdict(d) for d in downloads])
+        return 0
+    if not downloads:
+        print("No unfinished downloads.")
+        return 0
+    rows = [
+        [str(d.id), d.status, f"{d.repo_id}/{d.filename}",
+         f"{format_bytes(d.downloaded_bytes)} / {format_bytes(d.total_bytes or 0)}",
+         d.error or ""]
+        for d in downloads
+    ]  # fmt: skip
+    print(table(rows, ["ID", "STATUS", "FILE", "PROGRESS", "NOTE"]))
+    print("\nResume one with `hearth models pull REPO FILE`; cancel with --cancel ID.")
+    return 0
+
+
 def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
     import huggingface_hub
 
@@ -264,6 +320,7 @@ def add_parsers(models_cmds: Any) -> None:
     p = models_cmds.add_parser("files", help="a repo's GGUF files and whether each fits here")
     p.add_argument("repo")
     p.add_argument("--revision", default="main")
+    p.add_argument("--no-header", action="store_true", help="do not read a file header")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_files)
 
@@ -272,6 +329,12 @@ def add_parsers(models_cmds: Any) -> None:
     p.add_argument("file")
     p.add_argument("--revision", default="main")
     p.set_defaults(handler=cmd_pull)
+
+    p = models_cmds.add_parser("downloads", help="unfinished downloads (paused, failed)")
+    p.add_argument("--all", action="store_true", help="finished ones too")
+    p.add_argument("--cancel", type=int, metavar="ID", help="cancel one and delete its part file")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_downloads)
 
     p = models_cmds.add_parser("login", help="save a Hugging Face token for gated models")
     p.add_argument("token", nargs="?")

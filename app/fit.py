@@ -172,17 +172,24 @@ def _too_large(need: str, m: Machine) -> str:
     return f"Too large for this computer: {need}, more than {memory_words}"
 
 
-def recommend(entries: list[GGUFEntry], machine: Machine, n_ctx: int = 4096) -> GGUFEntry | None:
+def recommend(
+    entries: list[GGUFEntry],
+    machine: Machine,
+    n_ctx: int = 4096,
+    *,
+    header: GGUFHeader | None = None,
+) -> GGUFEntry | None:
     """The one file (or split set) of a repository to download on this machine.
 
     The best quality among those that fit fully (no ``tight`` fits): the most bits per
     weight, so Q8_0 over Q6_K over Q4_K_M whenever they fit; full precision (F16, BF16,
     F32) only when no quantized file fits. If nothing fits fully, the smallest that runs
     at all (partly on the GPU, on the CPU, or after closing apps). Never a vision
-    projector; None when nothing runs.
+    projector; None when nothing runs. ``header``: one file's header (the quantizations
+    of a repo share their shape), for exact KV-cache figures.
     """
     judged = [
-        (entry, fit(entry.total_size, machine, n_ctx=n_ctx))
+        (entry, fit(entry.total_size, machine, header=header, n_ctx=n_ctx))
         for entry in entries
         if not entry.is_projector and entry.files
     ]

@@ -110,3 +110,45 @@ def test_pull_of_a_gated_model_says_how_to_log_in(tmp_path: Path, hub_with_model
     assert result.returncode == 1
     assert "hearth models login" in result.stderr and result.stderr.count("\n") == 1
     assert json.loads(hearth(tmp_path, "models", "list", "--json").stdout) == []
+
+
+def test_files_read_one_header_for_exact_figures(tmp_path: Path, hub_with_models: FakeHub) -> None:
+    text = hearth(tmp_path, "models", "files", TINY_REPO).stdout
+    assert "llama, 2 layers, context 2,048, chat template: yes (read from the file header)" in text
+    served = sum(hub_with_models.bytes_served.values())
+    assert served < 2_000_000, "only a header was read, not whole files"
+    listing = json.loads(hearth(tmp_path, "models", "files", TINY_REPO, "--json").stdout)
+    assert listing["model"]["layers"] == 2
+
+
+def test_an_interrupted_pull_is_listed_and_resumes(
+    tmp_path: Path, fake_hub: FakeHub, gguf_files: GgufFiles
+) -> None:
+    from app.downloads import Downloader
+    from app.engine import CancelToken
+    from app.store import Store
+
+    model = gguf_files.tiny("wide.gguf", width=256, layers=4, ffn=512).read_bytes()
+    fake_hub.add_model("acme/Wide-GGUF", {"wide.Q8_0.gguf": model})
+    hearth(tmp_path, "models", "list")  # creates the data home
+    with Store.open(tmp_path / "hearth.db") as store:
+        downloader = Downloader(
+            store, tmp_path / "models", chunk_bytes=64 << 10, progress_interval=0.0
+        )
+        planned = downloader.plan("acme/Wide-GGUF", "wide.Q8_0.gguf")
+        token = CancelToken()
+        for progress in downloader.run(planned.id, token):
+            if progress.downloaded > len(model) // 3:
+                token.cancel()
+        paused = store.get_download(planned.id)
+    assert paused.status == "paused" and 0 < paused.downloaded_bytes < len(model)
+
+    listed = json.loads(hearth(tmp_path, "models", "downloads", "--json").stdout)
+    assert [(d["id"], d["status"]) for d in listed] == [(planned.id, "paused")]
+    served_before = fake_hub.bytes_served["acme/Wide-GGUF/wide.Q8_0.gguf"]
+    resumed = hearth(tmp_path, "models", "pull", "acme/Wide-GGUF", "wide.Q8_0.gguf")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming at" in resumed.stderr
+    fetched_again = fake_hub.bytes_served["acme/Wide-GGUF/wide.Q8_0.gguf"] - served_before
+    assert fetched_again <= len(model) - paused.downloaded_bytes
+    assert hearth(tmp_path, "models", "downloads").stdout.startswith("No unfinished downloads")
