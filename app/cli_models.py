@@ -59,6 +59,20 @@ def cmd_rm(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_config(ctx: Context, args: argparse.Namespace) -> int:
+    changes: dict[str, object] = {}
+    for key in ("threads", "gpu_layers", "context_length"):
+        value = getattr(args, key)
+        if value is not None:
+            changes[key] = None if value == "default" else value
+    chat_format: str | None = args.format
+    fmt: Any = "keep" if chat_format is None else (None if chat_format == "model" else chat_format)
+    entry = _library(ctx).configure(args.name, changes, chat_format=fmt)
+    own = ", ".join(f"{k}={v}" for k, v in entry.overrides.items()) or "none (uses the settings)"
+    print(f"{entry.name}: own settings: {own}; chat format: {entry.chat_format or 'from the file'}")
+    return 0
+
+
 def cmd_folders(ctx: Context, args: argparse.Namespace) -> int:
     library = _library(ctx)
     if args.action == "add":
@@ -301,6 +315,14 @@ def add_parsers(models_cmds: Any) -> None:
     p = models_cmds.add_parser("rm", help="delete a model and its files")
     p.add_argument("name", help="library name or path")
     p.set_defaults(handler=cmd_rm)
+
+    p = models_cmds.add_parser("config", help="a model's own threads, GPU layers, context, format")
+    p.add_argument("name", help="library name or path")
+    p.add_argument("--threads", help="CPU threads, or 'default'")
+    p.add_argument("--gpu-layers", dest="gpu_layers", help="layers on the GPU, or 'default'")
+    p.add_argument("--context-length", dest="context_length", help="tokens, or 'default'")
+    p.add_argument("--format", help="a named chat format, or 'model' for the file's template")
+    p.set_defaults(handler=cmd_config)
 
     p = models_cmds.add_parser("folders", help="extra read-only folders (LM Studio, GPT4All, ...)")
     p.add_argument("action", choices=("list", "add", "rm"), nargs="?", default="list")

@@ -201,6 +201,37 @@ class Library:
                 removed.append(entry.name)
         return removed
 
+    # ------------------------------------------------------- per-model settings
+    OVERRIDABLE = ("threads", "gpu_layers", "context_length")
+
+    def configure(
+        self,
+        name_or_path: str,
+        changes: dict[str, object],
+        *,
+        chat_format: str | Literal["keep"] | None = "keep",
+    ) -> ModelEntry:
+        """Give one model its own threads / GPU layers / context length (validated like the
+        settings; None removes an override) and, optionally, a named chat format."""
+        from app.chat_format import NAMED_FORMATS
+        from app.settings import validate
+
+        entry = self.find(name_or_path)
+        overrides = dict(entry.overrides)
+        for key, value in changes.items():
+            if key not in self.OVERRIDABLE:
+                raise HearthError(f"{key} cannot be set per model")
+            if value is None:
+                overrides.pop(key, None)
+            else:
+                overrides[key] = validate(key, value)
+        fmt = entry.chat_format if chat_format == "keep" else chat_format
+        if fmt is not None and fmt not in NAMED_FORMATS:
+            raise HearthError(
+                f"Unknown chat format {fmt!r} (choose from {', '.join(NAMED_FORMATS)})"
+            )
+        return self.store.configure_model(entry.id, overrides=overrides, chat_format=fmt)
+
     # ------------------------------------------------------------- deleting
     def find(self, name_or_path: str) -> ModelEntry:
         try:

@@ -772,6 +772,19 @@ class Store:
         return self._model(row)
 
     @_locked
+    def configure_model(
+        self, model_id: int, *, overrides: dict[str, Any], chat_format: str | None
+    ) -> ModelEntry:
+        """Set a model's own load settings (threads, gpu_layers, context_length) and chat format."""
+        self.db.table("models").update(
+            model_id, {"overrides": json.dumps(overrides), "chat_format": chat_format}
+        )
+        row = self._one("SELECT * FROM models WHERE id = ?", [model_id])
+        if row is None:
+            raise NotFoundError(f"There is no model with id {model_id}")
+        return self._model(row)
+
+    @_locked
     def remove_model(self, model_id: int) -> None:
         if self.db.execute("DELETE FROM models WHERE id = ?", [model_id]).rowcount == 0:
             raise NotFoundError(f"There is no model with id {model_id}")

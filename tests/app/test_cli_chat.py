@@ -97,3 +97,15 @@ def test_models_info_on_gemma(tmp_path: Path, gemma_model: Path) -> None:
     assert info["chat_template"] is False and info["context_length"] == 32768
     assert 250e6 < info["parameters"] < 300e6
     assert info["memory_estimate"]["context"] == 8192
+
+
+def test_a_models_own_format_is_used_when_chatting(tmp_path: Path, gguf_files: GgufFiles) -> None:
+    source = gguf_files.without_template()
+    hearth(tmp_path, "models", "import", str(source))
+    configured = hearth(tmp_path, "models", "config", "tiny-llama", "--format", "chatml",
+                        "--threads", "1")  # fmt: skip
+    assert "chat format: chatml" in configured.stdout, configured.stderr
+    result = hearth(tmp_path, "chat", "tiny-llama", "hi", "--json", "--max-tokens", "3")
+    record = json.loads(result.stdout)
+    shown = json.loads(hearth(tmp_path, "chats", "show", str(record["chat_id"]), "--json").stdout)
+    assert shown["messages"][-1]["meta"]["chat_format"] == "chatml"

@@ -100,3 +100,21 @@ def test_delete_removes_files_and_empty_folders(library: Library, gguf_files: Gg
     assert not folder.exists() and not (library.models_dir / "acme").exists()
     assert library.models_dir.exists()
     assert list(model_files(library.models_dir)) == []
+
+
+def test_a_model_gets_its_own_validated_settings(library: Library, gguf_files: GgufFiles) -> None:
+    shutil.copy(gguf_files.tiny(), library.models_dir / "m.gguf")
+    library.scan()
+    entry = library.configure("tiny-llama", {"threads": "4", "context_length": 8192},
+                              chat_format="chatml")  # fmt: skip
+    assert entry.overrides == {"threads": 4, "context_length": 8192}
+    assert entry.chat_format == "chatml"
+    entry = library.configure("tiny-llama", {"threads": None})
+    assert entry.overrides == {"context_length": 8192} and entry.chat_format == "chatml"
+    with pytest.raises(HearthError, match="threads must be a whole number"):
+        library.configure("tiny-llama", {"threads": "many"})
+    with pytest.raises(HearthError, match="cannot be set per model"):
+        library.configure("tiny-llama", {"temperature": 1})
+    with pytest.raises(HearthError, match="Unknown chat format"):
+        library.configure("tiny-llama", {}, chat_format="klingon")
+    assert library.configure("tiny-llama", {}, chat_format=None).chat_format is None
