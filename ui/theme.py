@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
@@ -17,8 +19,18 @@ def effective_theme(setting: str) -> str:
     return "dark" if scheme == Qt.ColorScheme.Dark else "light"
 
 
+def style_sheet(theme: str) -> str:
+    """The theme's base sheet followed by each component's (``styles/<theme>-*.qss``)."""
+    names = sorted(
+        entry.name
+        for entry in files("resources").joinpath("styles").iterdir()
+        if entry.name.startswith(f"{theme}-") and entry.name.endswith(".qss")
+    )
+    return "\n".join(resource_text(f"styles/{name}") for name in [f"{theme}.qss", *names])
+
+
 def apply_theme(app: QApplication, setting: str) -> str:
     theme = effective_theme(setting)
-    app.setStyleSheet(resource_text(f"styles/{theme}.qss"))
+    app.setStyleSheet(style_sheet(theme))
     app.setProperty("hearthTheme", theme)
     return theme
