@@ -245,6 +245,20 @@ def cmd_chats_export(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_chats_import(ctx: Context, args: argparse.Namespace) -> int:
+    from app.export import import_json
+
+    try:
+        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise HearthError(f"Cannot read {args.file}: {exc}") from exc
+    chat = import_json(ctx.store, data)
+    print(
+        f"Imported {chat.title!r} as chat {chat.id} ({ctx.store.message_count(chat.id)} messages)"
+    )
+    return 0
+
+
 def add_parsers(commands: Any, models_cmds: Any) -> None:
     info = models_cmds.add_parser("info", help="what a GGUF file holds, and the memory it needs")
     info.add_argument("model", help="a library name or a .gguf path")
@@ -284,3 +298,6 @@ def add_parsers(commands: Any, models_cmds: Any) -> None:
     c_export.add_argument("--format", choices=("md", "json"), default="md")
     c_export.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
     c_export.set_defaults(handler=cmd_chats_export)
+    c_import = chats_cmds.add_parser("import", help="a chat from a JSON export (all branches)")
+    c_import.add_argument("file")
+    c_import.set_defaults(handler=cmd_chats_import)

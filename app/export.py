@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app import __version__
-from app.store import Chat, Message, Store
+from app.store import Chat, Message, MessageStats, Store
 
 
 def _when(timestamp: float) -> str:
@@ -81,3 +81,48 @@ def export_chat(store: Store, chat_id: int, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(to_json(store, chat), indent=2, ensure_ascii=False)
     raise ValueError(f"unknown export format {fmt!r}")
+
+
+def import_json(store: Store, data: dict[str, Any]) -> Chat:
+    """A new chat from a JSON export (every branch kept); a file that is not one is refused."""
+    from app.errors import HearthError
+
+    if not isinstance(data, dict) or data.get("format") != "hearth-chat":
+        raise HearthError("This file is not a Hearth chat export")
+    if data.get("version") != 1:
+        raise HearthError(f"This chat export has version {data.get('version')!r}; expected 1")
+    chat_data = data.get("chat") or {}
+    messages = sorted(data.get("messages") or [], key=lambda m: m["id"])
+    try:
+        chat = store.create_chat(
+            str(chat_data.get("title") or "Imported chat"),
+            model=chat_data.get("model"),
+            system_prompt=str(chat_data.get("system_prompt") or ""),
+            params=dict(chat_data.get("params") or {}),
+        )
+        new_ids: dict[int, int] = {}
+        for message in messages:
+            parent = message.get("parent_id")
+            created = store.add_message(
+                chat.id,
+                message["role"],
+                str(message.get("content") or ""),
+                parent_id=new_ids[parent] if parent is not None else None,
+                model=message.get("model"),
+                meta=message.get("meta") or {},
+            )
+            new_ids[message["id"]] = created.id
+            stats = MessageStats(**(message.get("stats") or {}))
+            store.append_text(created.id, reasoning=str(message.get("reasoning") or ""))
+            store.finish_message(
+                created.id,
+                status=message.get("status") if message.get("status") != "streaming" else "stopped",
+                stats=stats,
+                error=message.get("error"),
+            )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise HearthError(f"This chat export is damaged: {exc}") from exc
+    thread = [new_ids[i] for i in data.get("current_thread") or [] if i in new_ids]
+    if thread:
+        store.select_branch(thread[-1])
+    return store.get_chat(chat.id)

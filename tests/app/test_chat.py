@@ -181,3 +181,24 @@ def test_load_options_layer_settings_model_chat_and_flags(store: Store) -> None:
     assert options.chat_format == "chatml"
     assert load_options_for(store, overrides={"n_ctx": 512}).n_ctx == 512
     assert load_options_for(store).n_gpu_layers == -1  # the setting's default: automatic
+
+
+def test_a_json_export_imports_back_with_every_branch(runner: ChatRunner, store: Store) -> None:
+    from app.errors import HearthError
+    from app.export import import_json
+
+    chat = store.create_chat("Round trip", system_prompt="Be nice.")
+    list(runner.send(chat.id, "Question", sampling=FAST))
+    answer = store.thread(chat.id)[-1]
+    list(runner.regenerate(answer.id, sampling=FAST))
+    store.select_branch(answer.id)
+    exported = json.loads(export_chat(store, chat.id, "json"))
+    copy = import_json(store, exported)
+    assert copy.id != chat.id and copy.title == "Round trip" and copy.system_prompt == "Be nice."
+    assert [m.content for m in store.thread(copy.id)] == [m.content for m in store.thread(chat.id)]
+    assert store.message_count(copy.id) == 3
+    reply = store.thread(copy.id)[-1]
+    assert reply.stats.completion_tokens == answer.stats.completion_tokens
+    assert len(store.siblings(reply.id)) == 2
+    with pytest.raises(HearthError, match="not a Hearth chat export"):
+        import_json(store, {"hello": "world"})

@@ -47,6 +47,12 @@ def test_json_record_carries_the_stats_and_chat_continues(tmp_path: Path, tiny_m
     exported = hearth(tmp_path, "chats", "export", str(record["chat_id"]), "--format", "json")
     data = json.loads(exported.stdout)
     assert [m["content"] for m in data["messages"] if m["role"] == "user"] == ["One", "Two"]
+    exported_file = tmp_path / "chat.json"
+    exported_file.write_text(exported.stdout)
+    imported = hearth(tmp_path, "chats", "import", str(exported_file))
+    assert "Imported 'One'" in imported.stdout and "(4 messages)" in imported.stdout
+    not_json = hearth(tmp_path, "chats", "import", str(tiny_model))
+    assert not_json.returncode == 1 and "Cannot read" in not_json.stderr
     out = tmp_path / "chat.md"
     hearth(tmp_path, "chats", "export", str(record["chat_id"]), "-o", str(out))
     assert out.read_text().startswith("# One")
