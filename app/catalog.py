@@ -1,0 +1,75 @@
+"""A few small, well-known chat models to suggest on first launch, by what fits this machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.fit import Machine, fit
+
+
+@dataclass(frozen=True)
+class Starter:
+    repo_id: str
+    filename: str
+    label: str
+    approx_bytes: int  # to judge the fit before the hub is asked; the repo page shows exact sizes
+
+
+# Smallest first. Chosen for good chat quality at their size and permissive licences.
+STARTERS: tuple[Starter, ...] = (
+    Starter("Qwen/Qwen3-0.6B-GGUF", "Qwen3-0.6B-Q8_0.gguf", "Qwen3 0.6B", 639_000_000),
+    Starter("unsloth/gemma-3-1b-it-GGUF", "gemma-3-1b-it-Q4_K_M.gguf", "Gemma 3 1B", 806_000_000),
+    Starter(
+        "bartowski/Llama-3.2-3B-Instruct-GGUF",
+        "Llama-3.2-3B-Instruct-Q4_K_M.gguf",
+        "Llama 3.2 3B",
+        2_020_000_000,
+    ),
+    Starter(
+        "Qwen/Qwen2.5-7B-Instruct-GGUF",
+        "qwen2.5-7b-instruct-q4_k_m-00001-of-00002.gguf",
+        "Qwen2.5 7B",
+        4_680_000_000,
+    ),
+)
+
+
+def recommended_starter(machine: Machine, n_ctx: int = 4096) -> Starter | None:
+    """The largest starter that fits comfortably (not only after closing other apps)."""
+    fitting = [
+        s
+        for s in STARTERS
+        if (verdict := fit(s.approx_bytes, machine, n_ctx=n_ctx)).kind == "fits"
+        and not verdict.tight
+    ]
+    return fitting[-1] if fitting else None
+
+
+@dataclass(frozen=True)
+class FirstLaunch:
+    """What the empty window says and offers."""
+
+    title: str
+    body: str
+    offer_hub: bool  # search the hub / download the starter
+    starter: Starter | None
+
+
+def first_launch(offline: bool, machine: Machine, n_ctx: int = 4096) -> FirstLaunch:
+    if offline:
+        return FirstLaunch(
+            "You need a model file to start",
+            "Hearth runs language models stored as .gguf files on this computer. You are "
+            "offline, so bring one over (from a USB drive or another folder) and import it: "
+            "choose Import a .gguf file, or drop the file on this window.",
+            offer_hub=False,
+            starter=None,
+        )
+    starter = recommended_starter(machine, n_ctx)
+    body = (
+        "Hearth runs open language models on this computer: private, and offline once a "
+        "model is downloaded. Get a model to start chatting."
+    )
+    if starter is None:
+        body += " This computer has little free memory; close other apps for the best choice."
+    return FirstLaunch("Welcome to Hearth", body, offer_hub=True, starter=starter)
