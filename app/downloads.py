@@ -1056,10 +1056,12 @@ class DownloadQueue:
                 log.exception("download %s crashed", download_id)
                 message = f"Unexpected error: {e}"
             finally:
-                self._call(self.on_finished, download_id, message)
+                # Released before the callback, so a "resume" or "try again" it
+                # triggers is accepted instead of ignored as still running.
                 with self._cond:
                     self._running.pop(download_id, None)
                     self._cond.notify_all()
+                self._call(self.on_finished, download_id, message)
 
     @staticmethod
     def _call(callback: Callable[..., None] | None, *args: Any) -> None:

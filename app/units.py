@@ -15,7 +15,7 @@ def format_bytes(n: int | float) -> str:
 
 def format_count(n: int) -> str:
     """268098176 -> '268M', 7241732096 -> '7.24B'."""
-    if n >= 1e9:
+    if n >= 999.5e6:  # 999.6M would otherwise print as "1000M"
         return f"{n / 1e9:.2f}B"
     if n >= 1e6:
         return f"{n / 1e6:.0f}M"

@@ -753,6 +753,34 @@ def test_queue_reports_errors_in_words(
     assert download_id == planned.id and error is not None and "arrived damaged" in error
 
 
+def test_a_retry_submitted_from_the_finished_callback_is_accepted(
+    fake_hub: FakeHub, big: bytes, store: Store, tmp_path: Path
+) -> None:
+    # "Try again" pressed the moment a failure is reported must not be dropped.
+    downloader = make_downloader(store, tmp_path)
+    planned = downloader.plan(REPO, FILE)
+    fake_hub.fail_next[KEY] = [404]
+    finished: list[str | None] = []
+    queue: DownloadQueue
+
+    def on_finished(download_id: int, error: str | None) -> None:
+        finished.append(error)
+        if len(finished) == 1:
+            queue.submit(download_id)
+
+    queue = DownloadQueue(downloader, on_finished=on_finished)
+    try:
+        queue.submit(planned.id)
+        deadline = time.monotonic() + 10
+        while len(finished) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert queue.wait_idle(timeout=10)
+    finally:
+        queue.shutdown()
+    assert finished[0] is not None and finished[1] is None
+    assert store.get_download(planned.id).status == "done"
+
+
 # ------------------------------------------------------------------ a hub with a CDN's quirks
 class QuirkyHub(FakeHub):
     """The fake hub plus two habits of the real hub's CDN, per file: a redirect, a Range ignored."""
