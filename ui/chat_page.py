@@ -1,0 +1,450 @@
+"""The chat page: header (title, model picker, load), the conversation and the composer,
+wired to the store (reads, new chats, branch switches) and to the EngineController."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QKeySequence, QPainter, QPaintEvent, QPalette, QPen, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.chat import load_options_for, turns_for
+from app.engine import ContextTrimmed, LoadedModel
+from app.errors import HearthError
+from app.store import Message, ModelEntry, Store
+from ui.chat_view import ChatView
+from ui.composer import Composer
+from ui.engine_controller import EngineController
+
+NO_MODEL_REASON = "Load a model to start chatting"
+NO_LIBRARY_REASON = "Add a model to your library to start chatting"
+TITLE_LENGTH = 60
+
+
+def title_for(text: str) -> str:
+    """A new chat's title: the first non-empty line of its first message, shortened."""
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "New chat")
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def sibling_positions(messages: list[Message]) -> dict[int, tuple[int, int]]:
+    """id → (1-based position, count) among the messages sharing its parent, for every
+    message that has alternatives."""
+    groups: dict[int | None, list[int]] = {}
+    for message in messages:
+        groups.setdefault(message.parent_id, []).append(message.id)
+    positions: dict[int, tuple[int, int]] = {}
+    for ids in groups.values():
+        if len(ids) > 1:
+            ordered = sorted(ids)
+            for index, message_id in enumerate(ordered, start=1):
+                positions[message_id] = (index, len(ordered))
+    return positions
+
+
+class ModelPicker(QComboBox):
+    """A combo box that draws its own chevron (the style sheet hides the platform arrow)."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        color = self.palette().color(QPalette.ColorRole.Text)
+        color.setAlphaF(0.55 if self.isEnabled() else 0.3)
+        pen = QPen(color, 1.6)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        painter.setPen(pen)
+        x = self.width() - 18.0
+        y = self.height() / 2.0
+        painter.drawPolyline([QPointF(x - 4, y - 2), QPointF(x, y + 2), QPointF(x + 4, y - 2)])
+        painter.end()
+
+
+class ChatPage(QWidget):
+    chatChanged = Signal(int)  # a chat was created or renamed
+    statusMessage = Signal(str)
+
+    def __init__(self, store: Store, engine: EngineController, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("chatPage")
+        self._store = store
+        self._engine = engine
+        self._chat_id: int | None = None
+        self._thread: list[Message] = []
+        self._loading = False
+        self._answering_chat: int | None = None  # the chat the running job writes to
+
+        # ---- header
+        self.header = QFrame()
+        self.header.setObjectName("chatHeader")
+        self.title_label = QLabel("New chat")
+        self.title_label.setObjectName("chatTitle")
+        self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.model_status = QLabel()
+        self.model_status.setObjectName("modelStatus")
+        self.model_picker = ModelPicker()
+        self.model_picker.setObjectName("modelPicker")
+        self.model_picker.setMinimumWidth(220)
+        self.model_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.load_button = QPushButton("Load")
+        self.load_button.setObjectName("loadButton")
+        self.load_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.load_button.clicked.connect(self.load_selected_model)
+        self.load_progress = QProgressBar()
+        self.load_progress.setObjectName("loadProgress")
+        self.load_progress.setRange(0, 100)
+        self.load_progress.setFixedWidth(110)
+        self.load_progress.setTextVisible(False)
+        self.load_progress.hide()
+        head = QHBoxLayout(self.header)
+        head.setContentsMargins(20, 10, 16, 10)
+        head.setSpacing(10)
+        head.addWidget(self.title_label, 1)
+        head.addWidget(self.model_status)
+        head.addWidget(self.load_progress)
+        head.addWidget(self.model_picker)
+        head.addWidget(self.load_button)
+
+        # ---- banner for failures, in words
+        self.banner = QFrame()
+        self.banner.setObjectName("chatBanner")
+        self.banner_label = QLabel()
+        self.banner_label.setObjectName("chatBannerText")
+        self.banner_label.setWordWrap(True)
+        self.banner_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        dismiss = QToolButton()
+        dismiss.setObjectName("chatBannerClose")
+        dismiss.setText("✕")
+        dismiss.setToolTip("Dismiss")
+        dismiss.setAutoRaise(True)
+        dismiss.clicked.connect(self.hide_error)
+        banner = QHBoxLayout(self.banner)
+        banner.setContentsMargins(14, 8, 8, 8)
+        banner.addWidget(self.banner_label, 1)
+        banner.addWidget(dismiss, 0, Qt.AlignmentFlag.AlignTop)
+        self.banner.hide()
+
+        # ---- conversation and composer
+        self.view = ChatView()
+        self.composer = Composer()
+        composer_row = QHBoxLayout()
+        composer_row.setContentsMargins(20, 6, 20, 16)
+        composer_row.addWidget(self.composer)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(composer_row)
+
+        # ---- intent → controller
+        self.composer.sendRequested.connect(self.send)
+        self.composer.stopRequested.connect(engine.stop)
+        self.composer.editLastRequested.connect(self.view.edit_last_user_message)
+        self.view.editRequested.connect(self._edit)
+        self.view.regenerateRequested.connect(self._regenerate)
+        self.view.continueRequested.connect(self._continue)
+        self.view.siblingRequested.connect(self._switch_sibling)
+        self.view.copied.connect(lambda _text: self.statusMessage.emit("Copied to the clipboard"))
+
+        # ---- engine → page
+        engine.loadProgress.connect(self._load_progress)
+        engine.modelLoaded.connect(self._model_loaded)
+        engine.loadFailed.connect(self._load_failed)
+        engine.messageSaved.connect(self._message_saved)
+        engine.textDelta.connect(self._text_delta)
+        engine.contextTrimmed.connect(self._context_trimmed)
+        engine.failed.connect(self._failed)
+        engine.busyChanged.connect(self._busy_changed)
+
+        # Esc stops the answer from anywhere on the page (editors keep Esc for themselves).
+        stop = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        stop.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        stop.activated.connect(engine.stop)
+
+        self.refresh_models()
+        self._show_model_state()
+        self.composer.set_busy(engine.busy)
+        self.open_chat(None)
+
+    # ------------------------------------------------------------ public API
+    @property
+    def current_chat_id(self) -> int | None:
+        return self._chat_id
+
+    def open_chat(self, chat_id: int | None) -> None:
+        """Show a stored chat, or the empty state for a new one (None)."""
+        self.hide_error()
+        try:
+            chat = self._store.get_chat(chat_id) if chat_id is not None else None
+        except HearthError as exc:
+            self.open_chat(None)
+            self.show_error(str(exc))
+            return
+        self._chat_id = chat_id
+        if chat is None:
+            self._thread = []
+            self.title_label.setText("New chat")
+            self.view.show_thread([], {})
+        else:
+            self.title_label.setText(chat.title)
+            self._reload_thread()
+            self.view.scroll_to_bottom()
+            last = self._thread[-1] if self._thread else None
+            if (
+                self._engine.busy
+                and self._answering_chat == chat.id
+                and last is not None
+                and last.status == "streaming"
+            ):
+                self.view.begin_answer(last.id)  # back to a chat that is still answering
+        self._update_context_meter()
+        self.composer.focus_input()
+
+    def set_theme(self, theme: str) -> None:
+        """Re-render the conversation for the "light" or "dark" theme."""
+        self.view.set_theme(theme)
+
+    def refresh_models(self) -> None:
+        """Re-read the library into the model picker (keeping the selection when possible)."""
+        selected = self.model_picker.currentData()
+        loaded = self._engine.engine.loaded
+        self.model_picker.clear()
+        models = self._store.list_models()
+        for entry in models:
+            label = entry.name if not entry.quantization else f"{entry.name} · {entry.quantization}"
+            self.model_picker.addItem(label, entry.id)
+        if not models:
+            self.model_picker.addItem("No models in the library", None)
+        index = self.model_picker.findData(selected) if selected is not None else -1
+        if index < 0 and loaded is not None:
+            index = next((i for i, m in enumerate(models) if Path(m.path) == Path(loaded.path)), -1)
+        self.model_picker.setCurrentIndex(max(index, 0))
+        self.model_picker.setEnabled(bool(models))
+        self._show_model_state()
+
+    def load_selected_model(self) -> None:
+        """Load the picker's model with this chat's settings (progress in the header)."""
+        entry = self._selected_model()
+        if entry is None:
+            self.show_error("Choose a model from your library first.")
+            return
+        if self._engine.busy:
+            self.show_error("The model is still answering; stop it before loading another.")
+            return
+        chat = self._store.get_chat(self._chat_id) if self._chat_id is not None else None
+        try:
+            options = load_options_for(self._store, model=entry, chat=chat)
+        except (HearthError, TypeError, ValueError) as exc:
+            self.show_error(f"Cannot load {entry.name}: {exc}")
+            return
+        self.hide_error()
+        self._loading = True
+        self.load_progress.setValue(0)
+        self.load_progress.show()
+        self.composer.clear_context_usage()
+        self._show_model_state()
+        self.statusMessage.emit(f"Loading {entry.name}…")
+        self._engine.load(Path(entry.path), options)
+
+    def show_error(self, text: str) -> None:
+        self.banner_label.setText(text)
+        self.banner.show()
+
+    def hide_error(self) -> None:
+        self.banner.hide()
+
+    def error_text(self) -> str | None:
+        return self.banner_label.text() if self.banner.isVisibleTo(self) else None
+
+    # ------------------------------------------------------------ user intent
+    def send(self, text: str) -> None:
+        if self._engine.engine.loaded is None:
+            self.composer.set_text(text)
+            self.show_error(NO_MODEL_REASON + ".")
+            return
+        if self._engine.busy:
+            self.composer.set_text(text)
+            self.show_error("The model is still answering; stop it or wait for it to finish.")
+            return
+        self.hide_error()
+        if self._chat_id is None:
+            loaded = self._engine.engine.loaded
+            chat = self._store.create_chat(title_for(text), model=loaded.name if loaded else None)
+            self._chat_id = chat.id
+            self.title_label.setText(chat.title)
+            self.chatChanged.emit(chat.id)
+        self._answering_chat = self._chat_id
+        self.view.scroll_to_bottom()
+        self._engine.send(self._chat_id, text)
+
+    def _edit(self, message_id: int, text: str) -> None:
+        if self._refuse_while_busy():
+            return
+        self._answering_chat = self._chat_id
+        self.view.scroll_to_bottom()
+        self._engine.edit(message_id, text)
+
+    def _regenerate(self, message_id: int) -> None:
+        if self._refuse_while_busy():
+            return
+        self._answering_chat = self._chat_id
+        self._engine.regenerate(message_id)
+
+    def _continue(self, message_id: int) -> None:
+        if self._refuse_while_busy():
+            return
+        self._answering_chat = self._chat_id
+        self._engine.continue_answer(message_id)
+
+    def _switch_sibling(self, message_id: int, step: int) -> None:
+        if self._engine.busy:
+            self.statusMessage.emit("Wait for the answer to finish before switching versions.")
+            return
+        siblings = self._store.siblings(message_id)
+        ids = [m.id for m in siblings]
+        if message_id not in ids:
+            return
+        target = ids.index(message_id) + step
+        if 0 <= target < len(ids):
+            self._store.select_branch(ids[target])
+            self._reload_thread()
+            self._update_context_meter()
+
+    def _refuse_while_busy(self) -> bool:
+        if self._engine.engine.loaded is None:
+            self.show_error(NO_MODEL_REASON + ".")
+            return True
+        if self._engine.busy:
+            self.show_error("The model is still answering; stop it or wait for it to finish.")
+            return True
+        self.hide_error()
+        return False
+
+    # -------------------------------------------------------- engine events
+    def _message_saved(self, message: Message, final: bool) -> None:
+        if message.chat_id != self._chat_id:
+            return
+        if final:
+            self.view.finish_answer(message)
+            self._thread = [message if m.id == message.id else m for m in self._thread]
+            if message.status == "error":
+                self.show_error(message.error or "The answer failed.")
+            self._update_context_meter()
+            return
+        self._reload_thread()
+        if message.role == "assistant":
+            self.view.begin_answer(message.id)
+
+    def _text_delta(self, kind: str, text: str) -> None:
+        if self._answering_chat is not None and self._answering_chat == self._chat_id:
+            self.view.append_delta(kind, text)
+
+    def _context_trimmed(self, event: ContextTrimmed) -> None:
+        count = len(event.dropped)
+        self.statusMessage.emit(
+            f"The conversation is longer than the model's context ({event.n_ctx:,} tokens): "
+            f"the oldest {count} message{'s' if count != 1 else ''} were left out of this answer."
+        )
+
+    def _failed(self, text: str) -> None:
+        self.show_error(text)
+
+    def _busy_changed(self, busy: bool) -> None:
+        self.composer.set_busy(busy)
+        if not busy:
+            self._answering_chat = None
+        self._show_model_state()
+
+    def _load_progress(self, fraction: float) -> None:
+        self.load_progress.setValue(round(fraction * 100))
+
+    def _model_loaded(self, loaded: LoadedModel) -> None:
+        self._loading = False
+        self.load_progress.hide()
+        self._show_model_state()
+        self.statusMessage.emit(f"Loaded {loaded.name} ({loaded.n_ctx:,} tokens of context)")
+        self._update_context_meter()
+
+    def _load_failed(self, text: str) -> None:
+        self._loading = False
+        self.load_progress.hide()
+        self._show_model_state()
+        self.show_error(text)
+
+    # ---------------------------------------------------------------- reads
+    def _selected_model(self) -> ModelEntry | None:
+        model_id = self.model_picker.currentData()
+        if model_id is None:
+            return None
+        return next((m for m in self._store.list_models() if m.id == model_id), None)
+
+    def _reload_thread(self) -> None:
+        if self._chat_id is None:
+            return
+        self._thread = self._store.thread(self._chat_id)
+        siblings = sibling_positions(self._store.all_messages(self._chat_id))
+        self.view.show_thread(self._thread, siblings)
+
+    def _show_model_state(self) -> None:
+        loaded = self._engine.engine.loaded
+        has_models = self.model_picker.currentData() is not None
+        self.load_button.setEnabled(has_models and not self._loading and not self._engine.busy)
+        self.load_button.setText("Loading…" if self._loading else "Load")
+        if self._loading:
+            self.model_status.setText("")
+        elif loaded is None:
+            self.model_status.setText("No model loaded")
+        else:
+            self.model_status.setText(f"● {loaded.name}")
+        self.model_status.setProperty("loaded", loaded is not None and not self._loading)
+        style = self.model_status.style()
+        style.unpolish(self.model_status)
+        style.polish(self.model_status)
+        if self._loading:
+            self.composer.set_enabled_reason("Loading the model…")
+        elif loaded is None:
+            self.composer.set_enabled_reason(NO_MODEL_REASON if has_models else NO_LIBRARY_REASON)
+        else:
+            self.composer.set_enabled_reason(None)
+
+    def _update_context_meter(self) -> None:
+        """Tokens the visible conversation takes in the loaded model's context (cheap: done
+        when a chat opens, a model loads or an answer is saved, never per keystroke)."""
+        engine = self._engine.engine
+        loaded = engine.loaded
+        if loaded is None or self._loading:
+            self.composer.clear_context_usage()
+            return
+        if self._chat_id is None or not self._thread:
+            self.composer.set_context_usage(0, loaded.n_ctx)
+            return
+        chat = self._store.get_chat(self._chat_id)
+        # Count the newest turns, doubling how many until they overflow the context or
+        # all are in: the cost follows the context size, not the length of the chat.
+        count = 8
+        try:
+            while True:
+                tail = self._thread[-count:]
+                used = len(engine.tokenize_prompt(engine.render(turns_for(chat, tail))))
+                if count >= len(self._thread) or used > loaded.n_ctx:
+                    break
+                count *= 2
+        except HearthError:
+            self.composer.clear_context_usage()
+            return
+        self.composer.set_context_usage(used, loaded.n_ctx)
