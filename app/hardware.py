@@ -54,6 +54,11 @@ def memory() -> MemoryInfo:
     return MemoryInfo(vm.total, vm.available)
 
 
+def process_memory() -> int:
+    """Resident memory of this process (the app and any loaded model), in bytes."""
+    return int(psutil.Process().memory_info().rss)
+
+
 def free_disk_bytes(path: Path) -> int:
     """Free space on the disk holding ``path`` (or its nearest existing parent)."""
     probe = path

@@ -9,25 +9,9 @@ from PySide6.QtWidgets import QApplication
 
 from app import __version__
 from app.context import Context
-from app.llama_build import llama_build
 from resources import resource_path
-from ui.main_window import MainWindow, WindowInfo
+from ui.main_window import MainWindow
 from ui.theme import apply_theme
-
-
-def window_info(ctx: Context) -> WindowInfo:
-    build = llama_build()
-    if build.available:
-        backend = "GPU" if build.gpu_offload else "CPU"
-        engine = f"llama.cpp {build.version} · {backend} · {ctx.threads} threads"
-    else:
-        engine = f"llama.cpp unavailable: {build.error}"
-    return WindowInfo(
-        model_count=len(ctx.store.list_models()),
-        models_dir=str(ctx.models_dir),
-        data_home=str(ctx.paths.home),
-        engine=engine,
-    )
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -44,8 +28,10 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 
 
 def build_window(ctx: Context, app: QApplication) -> MainWindow:
-    apply_theme(app, str(ctx.setting("theme")))
-    return MainWindow(window_info(ctx))
+    theme = apply_theme(app, str(ctx.setting("theme")))
+    window = MainWindow(ctx, app)
+    window.chat_page.set_theme(theme)
+    return window
 
 
 def run_desktop(ctx: Context) -> int:

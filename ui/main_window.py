@@ -1,75 +1,434 @@
-"""The main window. For now it shows the library's state; chat and browser views come next."""
+"""The main window: sidebar of chats, the chat / models / welcome pages, menus, shortcuts,
+status bar, drag-and-drop import, and the window's state kept between runs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QIcon,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
 
+from app import __version__
+from app.catalog import first_launch
+from app.context import Context
+from app.errors import HearthError
+from app.export import export_chat, import_json
+from app.fit import Machine
+from app.hardware import process_memory
+from app.units import format_bytes
 from resources import resource_path
+from ui.chat_page import ChatPage
+from ui.chat_settings_panel import ChatSettingsPanel
+from ui.chats_controller import ChatsController
+from ui.engine_controller import EngineController
+from ui.models_controller import ModelsController
+from ui.models_page import ModelsPage
+from ui.settings_dialog import SettingsController, SettingsDialog
+from ui.sidebar import Sidebar
+from ui.theme import apply_theme
+from ui.welcome_page import WelcomePage
 
-
-@dataclass(frozen=True)
-class WindowInfo:
-    """Plain data the window shows, gathered by the controller from app/."""
-
-    model_count: int
-    models_dir: str
-    data_home: str
-    engine: str  # e.g. "llama.cpp 0.3.36 · CPU · 2 threads"
+SHORTCUTS = (
+    ("Ctrl+N", "New chat"),
+    ("Ctrl+F", "Search chats"),
+    ("Ctrl+,", "Settings"),
+    ("Ctrl+L", "Focus the message box"),
+    ("Ctrl+Shift+C", "Copy the last answer"),
+    ("Enter / Shift+Enter", "Send / new line"),
+    ("Esc", "Stop the answer"),
+    ("Up (empty message box)", "Edit your last message"),
+)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, info: WindowInfo) -> None:
+    def __init__(self, ctx: Context, app: QApplication) -> None:
         super().__init__()
+        self.ctx = ctx
+        self.app = app
+        store = ctx.store
         self.setWindowTitle("Hearth")
         self.setWindowIcon(QIcon(str(resource_path("icons/hearth.svg"))))
-        self.resize(1100, 720)
-        self.setMinimumSize(640, 420)
+        self.resize(1240, 800)
+        self.setMinimumSize(820, 520)
+        self.setAcceptDrops(True)
 
-        card = QFrame()
-        card.setObjectName("emptyCard")
-        card.setFixedWidth(560)  # a fixed width lets the wrapped labels get their full height
-        layout = QVBoxLayout(card)
-        layout.setContentsMargins(36, 32, 36, 32)
-        layout.setSpacing(10)
-        if info.model_count:
-            title = "Your models are ready"
-            body = f"{info.model_count} model(s) in your library."
-        else:
-            title = "Welcome to Hearth"
-            body = "There are no models in your library yet."
-        self.title_label = _label(title, "emptyTitle")
-        self.body_label = _label(body, "emptyBody")
-        self.hint_label = _label(
-            f"Models folder: {info.models_dir}\nData folder: {info.data_home}", "emptyHint"
+        # ---- controllers (all long work runs on their own threads)
+        self.engine = EngineController(
+            store, idle_unload_minutes=int(ctx.setting("idle_unload_minutes"))
         )
-        self.hint_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        icon = QLabel()
-        icon.setPixmap(QIcon(str(resource_path("icons/hearth.svg"))).pixmap(QSize(64, 64)))
-        layout.addWidget(icon)
-        layout.addSpacing(6)
-        for widget in (self.title_label, self.body_label, self.hint_label):
-            layout.addWidget(widget)
+        self.chats = ChatsController(store, ctx.paths.home)
+        self.models = ModelsController(store, ctx.models_dir, offline=bool(ctx.setting("offline")))
+        self.settings = SettingsController(store)
 
-        # Stretches rather than an alignment flag: an aligned widget loses height-for-width,
-        # and wrapped text would be clipped.
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(card)
-        row.addStretch(1)
-        central = QWidget()
-        outer = QVBoxLayout(central)
-        outer.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
-        self.setCentralWidget(central)
-        self.statusBar().showMessage(info.engine)
+        # ---- pages
+        self.sidebar = Sidebar(self.chats)
+        self.welcome = WelcomePage()
+        self.chat_page = ChatPage(store, self.engine)
+        self.models_page = ModelsPage(self.models)
+        self.chat_panel = ChatSettingsPanel(self.chats)
+        self.chat_panel.setMinimumWidth(300)
+        self.chat_panel.hide()
+        self.pages = QStackedWidget()
+        for page in (self.welcome, self.chat_page, self.models_page):
+            self.pages.addWidget(page)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.pages)
+        self.splitter.addWidget(self.chat_panel)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setCollapsible(1, False)
+        self.splitter.setSizes([270, 900, 0])
+        self.setCentralWidget(self.splitter)
 
+        self._build_toolbar()
+        self._build_menus()
+        self._build_status_bar()
+        self._wire()
+        self._state = QSettings(str(ctx.paths.home / "ui-state.ini"), QSettings.Format.IniFormat)
+        self._restore_state()
+        self.models.start()
 
-def _label(text: str, object_name: str) -> QLabel:
-    label = QLabel(text, wordWrap=True)
-    label.setObjectName(object_name)
-    return label
+    # ------------------------------------------------------------------ layout
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Navigation")
+        bar.setObjectName("navBar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.chats_action = QAction("Chats", self, checkable=True)
+        self.models_action = QAction("Models", self, checkable=True)
+        self.panel_action = QAction("Chat settings", self, checkable=True)
+        self.chats_action.triggered.connect(self.show_chats)
+        self.models_action.triggered.connect(self.show_models)
+        self.panel_action.toggled.connect(self._toggle_panel)
+        for action in (self.chats_action, self.models_action):
+            bar.addAction(action)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        bar.addAction(self.panel_action)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar()
+        file = menu.addMenu("&File")
+        self._action(file, "New chat", "Ctrl+N", self.new_chat)
+        self._action(file, "Import a model (.gguf)…", None, self.models_page.open_import_dialog)
+        file.addSeparator()
+        self._action(file, "Export chat as Markdown…", None, lambda: self.export_chat("md"))
+        self._action(file, "Export chat as JSON…", None, lambda: self.export_chat("json"))
+        self._action(file, "Import chat (JSON)…", None, self.import_chat)
+        file.addSeparator()
+        self._action(file, "Quit", "Ctrl+Q", self.close)
+        edit = menu.addMenu("&Edit")
+        self._action(edit, "Copy last answer", "Ctrl+Shift+C", self.copy_last_answer)
+        self._action(edit, "Search chats", "Ctrl+F", self.focus_search)
+        self._action(edit, "Focus the message box", "Ctrl+L", self.focus_composer)
+        edit.addSeparator()
+        self._action(edit, "Settings…", "Ctrl+,", self.open_settings)
+        view = menu.addMenu("&View")
+        self._action(view, "Chats", None, self.show_chats)
+        self._action(view, "Models", None, self.show_models)
+        self._action(view, "Downloads", None, self.show_downloads)
+        help_menu = menu.addMenu("&Help")
+        self._action(help_menu, "Keyboard shortcuts", None, self.show_shortcuts)
+        self._action(help_menu, "About Hearth", None, self.show_about)
+
+    def _action(
+        self, menu: QMenu, text: str, shortcut: str | None, slot: Callable[[], object]
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.model_label = QLabel("No model loaded")
+        self.state_label = QLabel("Idle")
+        self.memory_label = QLabel()
+        for label in (self.state_label, self.memory_label, self.model_label):
+            label.setObjectName("statusField")
+            bar.addPermanentWidget(label)
+        self._memory_timer = QTimer(self)
+        self._memory_timer.setInterval(2000)
+        self._memory_timer.timeout.connect(self._show_memory)
+        self._memory_timer.start()
+        self._show_memory()
+
+    def _wire(self) -> None:
+        self.sidebar.chatSelected.connect(self.open_chat)
+        self.sidebar.messageSelected.connect(self.open_message)
+        self.chats.chatCreated.connect(self.open_chat)
+        self.chats.chatsChanged.connect(self._chats_changed)
+        self.chats.chatSettingsChanged.connect(self._chat_settings_changed)
+        self.chat_page.chatChanged.connect(lambda _id: self.chats.refresh())
+        self.chat_page.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 4000))
+        self.models_page.loadRequested.connect(self.load_model)
+        self.models.libraryChanged.connect(self._library_changed)
+        self.welcome.findRequested.connect(self.show_models)
+        self.welcome.importRequested.connect(self.models_page.open_import_dialog)
+        self.welcome.starterRequested.connect(self._open_starter)
+        self.engine.loadProgress.connect(
+            lambda f: self.state_label.setText(f"Loading model… {int(f * 100)}%")
+        )
+        self.engine.modelLoaded.connect(self._model_loaded)
+        self.engine.loadFailed.connect(lambda _m: self.state_label.setText("Idle"))
+        self.engine.busyChanged.connect(
+            lambda busy: self.state_label.setText("Generating…" if busy else "Idle")
+        )
+        self.engine.contextTrimmed.connect(
+            lambda t: self.statusBar().showMessage(
+                f"{len(t.dropped)} older messages left out to fit the {t.n_ctx:,}-token context",
+                8000,
+            )
+        )
+
+    # ------------------------------------------------------------------ pages
+    def show_chats(self) -> None:
+        has_models = bool(self.ctx.store.list_models())
+        has_chat = self.chat_page.current_chat_id is not None
+        if not has_models and not has_chat:
+            self._show_welcome()
+        else:
+            self.pages.setCurrentWidget(self.chat_page)
+        self._sync_nav()
+
+    def show_models(self) -> None:
+        self.pages.setCurrentWidget(self.models_page)
+        self.models_page.show_browse()
+        self._sync_nav()
+
+    def show_downloads(self) -> None:
+        self.pages.setCurrentWidget(self.models_page)
+        self.models_page.show_downloads()
+        self._sync_nav()
+
+    def _show_welcome(self) -> None:
+        advice = first_launch(bool(self.ctx.setting("offline")), Machine.detect(),
+                              int(self.ctx.setting("context_length")))  # fmt: skip
+        self.welcome.show_advice(
+            advice, models_dir=str(self.ctx.models_dir), data_home=str(self.ctx.paths.home)
+        )
+        self.pages.setCurrentWidget(self.welcome)
+
+    def _sync_nav(self) -> None:
+        current = self.pages.currentWidget()
+        self.chats_action.setChecked(current is not self.models_page)
+        self.models_action.setChecked(current is self.models_page)
+
+    def _toggle_panel(self, on: bool) -> None:
+        self.chat_panel.setVisible(on)
+        if on:
+            sizes = self.splitter.sizes()
+            if sizes[2] < 200:
+                self.splitter.setSizes([sizes[0], max(300, sizes[1] - 320), 320])
+
+    # ------------------------------------------------------------------ chats
+    def new_chat(self) -> None:
+        self.chats.new_chat()  # chatCreated opens it
+        self.focus_composer()
+
+    def open_chat(self, chat_id: int) -> None:
+        self.chat_page.open_chat(chat_id)
+        self.chat_panel.set_chat(chat_id)
+        self.sidebar.select_chat(chat_id)
+        self.pages.setCurrentWidget(self.chat_page)
+        self._sync_nav()
+
+    def open_message(self, chat_id: int, message_id: int) -> None:
+        self.open_chat(chat_id)
+        self.chat_page.view.scroll_to_message(message_id)
+
+    def _chats_changed(self, _groups: object) -> None:
+        current = self.chat_page.current_chat_id
+        if current is not None and current == self.chats.pending_delete_id:
+            self.chat_page.open_chat(None)
+            self.chat_panel.set_chat(None)
+
+    def _chat_settings_changed(self, chat_id: int) -> None:
+        if chat_id == self.chat_page.current_chat_id:
+            self.chat_page.open_chat(chat_id)
+
+    def focus_search(self) -> None:
+        self.sidebar.focus_search()
+
+    def focus_composer(self) -> None:
+        if self.pages.currentWidget() is not self.chat_page:
+            self.pages.setCurrentWidget(self.chat_page)
+            self._sync_nav()
+        self.chat_page.composer.focus_input()
+
+    def copy_last_answer(self) -> None:
+        chat_id = self.chat_page.current_chat_id
+        if chat_id is None:
+            return
+        answers = [m for m in self.ctx.store.thread(chat_id) if m.role == "assistant"]
+        if answers:
+            QGuiApplication.clipboard().setText(answers[-1].content)
+            self.statusBar().showMessage("Copied the last answer", 3000)
+
+    def export_chat(self, fmt: str) -> None:
+        chat_id = self.chat_page.current_chat_id
+        if chat_id is None:
+            self.statusBar().showMessage("Open a chat to export it", 4000)
+            return
+        title = self.ctx.store.get_chat(chat_id).title
+        safe = "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip() or "chat"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export chat", str(Path.home() / f"{safe}.{fmt}"),
+            "Markdown (*.md)" if fmt == "md" else "JSON (*.json)",
+        )  # fmt: skip
+        if not path:
+            return
+        try:
+            Path(path).write_text(export_chat(self.ctx.store, chat_id, fmt), encoding="utf-8")
+        except OSError as exc:
+            QMessageBox.warning(self, "Export failed", f"Could not write {path}: {exc.strerror}")
+            return
+        self.statusBar().showMessage(f"Exported to {path}", 5000)
+
+    def import_chat(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import chat", str(Path.home()), "JSON (*.json)"
+        )
+        if path:
+            self.import_chat_file(Path(path))
+
+    def import_chat_file(self, path: Path) -> int | None:
+        try:
+            chat = import_json(self.ctx.store, json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, HearthError) as exc:
+            QMessageBox.warning(self, "Import failed", f"Could not import {path.name}: {exc}")
+            return None
+        self.chats.refresh()
+        self.open_chat(chat.id)
+        return chat.id
+
+    # ----------------------------------------------------------------- models
+    def load_model(self, entry: object) -> None:
+        self.chat_page.refresh_models()
+        index = self.chat_page.model_picker.findData(getattr(entry, "id", None))
+        if index >= 0:
+            self.chat_page.model_picker.setCurrentIndex(index)
+        self.pages.setCurrentWidget(self.chat_page)
+        self._sync_nav()
+        self.chat_page.load_selected_model()
+
+    def _library_changed(self, _models: object) -> None:
+        self.chat_page.refresh_models()
+        if self.pages.currentWidget() is self.welcome and self.ctx.store.list_models():
+            self.show_chats()
+
+    def _open_starter(self, repo_id: str, _filename: str) -> None:
+        self.pages.setCurrentWidget(self.models_page)
+        self.models_page.open_repo(repo_id)
+        self._sync_nav()
+
+    def _model_loaded(self, loaded: object) -> None:
+        self.state_label.setText("Idle")
+        name = getattr(loaded, "name", "model")
+        source = getattr(loaded, "chat_source", "")
+        self.model_label.setText(f"{name}" + (f" · {source}" if source != "model" else ""))
+
+    def _show_memory(self) -> None:
+        self.memory_label.setText(f"Memory {format_bytes(process_memory())}")
+
+    # ---------------------------------------------------------------- dialogs
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self)
+        dialog.settingsChanged.connect(self._settings_changed)
+        dialog.exec()
+
+    def _settings_changed(self, changed: dict[str, object]) -> None:
+        if "theme" in changed:
+            theme = apply_theme(self.app, str(changed["theme"]))
+            self.chat_page.set_theme(theme)
+
+    def show_shortcuts(self) -> None:
+        text = "\n".join(f"{keys}\t{what}" for keys, what in SHORTCUTS)
+        QMessageBox.information(self, "Keyboard shortcuts", text)
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self, "About Hearth",
+            f"Hearth {__version__}\nRun open language models on your own computer, "
+            "offline and private.",
+        )  # fmt: skip
+
+    # -------------------------------------------------------- drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(u.toLocalFile().lower().endswith(".gguf") for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls()]
+        models = [p for p in paths if p.suffix.lower() == ".gguf"]
+        if models:
+            self.models.import_files(models)
+            self.statusBar().showMessage(f"Importing {len(models)} model file(s)…", 4000)
+            event.acceptProposedAction()
+
+    # ------------------------------------------------------------------ state
+    def _restore_state(self) -> None:
+        geometry = self._state.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        splitter = self._state.value("splitter")
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+        self.chat_panel.hide()
+        last = self._state.value("last_chat")
+        try:
+            last_id = int(str(last)) if last not in (None, "") else None
+        except ValueError:
+            last_id = None
+        if last_id is not None and any(c.id == last_id for c in self.ctx.store.list_chats()):
+            self.open_chat(last_id)
+        else:
+            self.show_chats()
+
+    def save_state(self) -> None:
+        self._state.setValue("geometry", self.saveGeometry())
+        self._state.setValue("splitter", self.splitter.saveState())
+        chat_id = self.chat_page.current_chat_id
+        self._state.setValue("last_chat", "" if chat_id is None else str(chat_id))
+        self._state.sync()
+
+    def shutdown(self) -> None:
+        """Save the window's state, stop answers and downloads (both resumable), free models."""
+        self.save_state()
+        self._memory_timer.stop()
+        self.chats.shutdown()
+        self.models.shutdown()
+        self.engine.shutdown_and_wait()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,88 @@
+"""The first-launch page: what Hearth needs (a model) and the ways to get one."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.catalog import FirstLaunch
+from app.units import format_bytes
+from resources import resource_path
+
+
+def _label(text: str, object_name: str) -> QLabel:
+    label = QLabel(text, wordWrap=True)
+    label.setObjectName(object_name)
+    return label
+
+
+class WelcomePage(QWidget):
+    findRequested = Signal()
+    importRequested = Signal()
+    starterRequested = Signal(str, str)  # repo id, file name
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("welcomePage")
+        card = QFrame()
+        card.setObjectName("emptyCard")
+        card.setFixedWidth(580)  # a fixed width lets the wrapped labels get their full height
+        layout = QVBoxLayout(card)
+        layout.setContentsMargins(36, 32, 36, 32)
+        layout.setSpacing(10)
+        icon = QLabel()
+        icon.setPixmap(QIcon(str(resource_path("icons/hearth.svg"))).pixmap(QSize(64, 64)))
+        layout.addWidget(icon)
+        layout.addSpacing(6)
+        self.title_label = _label("", "emptyTitle")
+        self.body_label = _label("", "emptyBody")
+        self.hint_label = _label("", "emptyHint")
+        self.hint_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for widget in (self.title_label, self.body_label):
+            layout.addWidget(widget)
+        layout.addSpacing(8)
+
+        self.starter_button = QPushButton()
+        self.starter_button.setObjectName("primary")
+        self.find_button = QPushButton("Find a model on the Hugging Face Hub")
+        self.import_button = QPushButton("Import a .gguf file…")
+        for button in (self.starter_button, self.find_button, self.import_button):
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            layout.addWidget(button)
+        layout.addSpacing(6)
+        layout.addWidget(self.hint_label)
+        self.find_button.clicked.connect(self.findRequested.emit)
+        self.import_button.clicked.connect(self.importRequested.emit)
+        self.starter_button.clicked.connect(self._starter_clicked)
+        self._starter: tuple[str, str] | None = None
+
+        # Stretches rather than an alignment flag: an aligned widget loses height-for-width,
+        # and wrapped text would be clipped.
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(card)
+        row.addStretch(1)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(2)
+
+    def show_advice(self, advice: FirstLaunch, *, models_dir: str, data_home: str) -> None:
+        self.title_label.setText(advice.title)
+        self.body_label.setText(advice.body)
+        self.find_button.setVisible(advice.offer_hub)
+        starter = advice.starter
+        self._starter = (starter.repo_id, starter.filename) if starter else None
+        self.starter_button.setVisible(starter is not None)
+        if starter is not None:
+            self.starter_button.setText(
+                f"Get {starter.label} (about {format_bytes(starter.approx_bytes)}): "
+                "fits this computer"
+            )
+        self.import_button.setObjectName("" if starter else "primary")
+        self.hint_label.setText(f"Models folder: {models_dir}\nData folder: {data_home}")
+
+    def _starter_clicked(self) -> None:
+        if self._starter is not None:
+            self.starterRequested.emit(*self._starter)
