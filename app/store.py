@@ -704,6 +704,25 @@ class Store:
         return int(cursor.rowcount)
 
     @_locked
+    def delete_message(self, message_id: int) -> None:
+        """Delete a message and everything that branches from it; the chat then shows the
+        nearest remaining branch."""
+        message = self.get_message(message_id)
+        with self._atomic():
+            self.db.execute("DELETE FROM messages WHERE id = ?", [message_id])
+        if self.get_chat(message.chat_id).current_leaf_id is not None:
+            return
+        if message.parent_id is not None:
+            self.select_branch(message.parent_id)
+            return
+        roots = self._all(
+            "SELECT id FROM messages WHERE chat_id = ? AND parent_id IS NULL ORDER BY id DESC",
+            [message.chat_id],
+        )
+        if roots:
+            self.select_branch(int(roots[0]["id"]))
+
+    @_locked
     def message_count(self, chat_id: int) -> int:
         row = self.db.execute("SELECT count(*) FROM messages WHERE chat_id = ?", [chat_id])
         return int(row.fetchone()[0])

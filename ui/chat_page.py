@@ -137,7 +137,7 @@ class ChatPage(QWidget):
         self.banner.hide()
 
         # ---- conversation and composer
-        self.view = ChatView()
+        self.view = ChatView(allow_delete=True)
         self.composer = Composer()
         composer_row = QHBoxLayout()
         composer_row.setContentsMargins(20, 6, 20, 16)
@@ -159,6 +159,7 @@ class ChatPage(QWidget):
         self.view.regenerateRequested.connect(self._regenerate)
         self.view.continueRequested.connect(self._continue)
         self.view.siblingRequested.connect(self._switch_sibling)
+        self.view.deleteRequested.connect(self._delete_message)
         self.view.copied.connect(lambda _text: self.statusMessage.emit("Copied to the clipboard"))
 
         # ---- engine → page
@@ -324,6 +325,16 @@ class ChatPage(QWidget):
             self._store.select_branch(ids[target])
             self._reload_thread()
             self._update_context_meter()
+
+    def _delete_message(self, message_id: int) -> None:
+        """Delete a message and what branches from it (the rest of the chat stays)."""
+        if self._engine.busy:
+            self.statusMessage.emit("Wait for the answer to finish before deleting messages.")
+            return
+        self._store.delete_message(message_id)
+        self._reload_thread()
+        self._update_context_meter()
+        self.statusMessage.emit("Message deleted")
 
     def _refuse_while_busy(self) -> bool:
         if self._engine.engine.loaded is None:

@@ -304,3 +304,18 @@ def test_a_download_is_one_row_per_file_and_revision(store: Store) -> None:
         store.update_download(first.id, colour="red")
     store.delete_download(first.id)
     assert store.list_downloads() == []
+
+
+def test_deleting_a_message_removes_its_branch_and_shows_the_nearest_one(store: Store) -> None:
+    chat = store.create_chat()
+    question = store.append_message(chat.id, "user", "q")
+    first = store.add_message(chat.id, "assistant", "a1", parent_id=question.id)
+    second = store.add_message(chat.id, "assistant", "a2", parent_id=question.id)
+    store.append_message(chat.id, "user", "follow-up")  # after a2
+    store.delete_message(second.id)
+    assert [m.content for m in store.thread(chat.id)] == ["q", "a1"]
+    assert store.message_count(chat.id) == 2
+    store.delete_message(first.id)
+    assert [m.id for m in store.thread(chat.id)] == [question.id]
+    store.delete_message(question.id)
+    assert store.thread(chat.id) == [] and store.message_count(chat.id) == 0

@@ -577,3 +577,20 @@ def test_a_new_chat_shows_the_empty_state(page: ChatPage) -> None:
     assert page.current_chat_id is None
     assert page.view.empty_label.isVisibleTo(page.view)
     assert page.title_label.text() == "New chat"
+
+
+def test_deleting_an_answer_removes_it_and_shows_the_other_version(
+    page: ChatPage, store: Store, qtbot: QtBot
+) -> None:
+    chat = store.create_chat("Versions")
+    user = store.append_message(chat.id, "user", "Question")
+    kept = store.add_message(chat.id, "assistant", "First answer", parent_id=user.id)
+    dropped = store.add_message(chat.id, "assistant", "Second answer", parent_id=user.id)
+    page.open_chat(chat.id)
+    card = widget_for(page, dropped)
+    card.show_actions()
+    assert card.delete_button is not None
+    QTest.mouseClick(card.delete_button, Qt.MouseButton.LeftButton)
+    assert [m.id for m in store.thread(chat.id)] == [user.id, kept.id]
+    assert page.view.message_widget(dropped.id) is None
+    assert widget_for(page, kept).displayed_text() == "First answer"
