@@ -27,6 +27,7 @@ class EngineController(QObject):
     loadProgress = Signal(float)  # 0..1
     modelLoaded = Signal(object)  # LoadedModel
     loadFailed = Signal(str)
+    modelUnloaded = Signal()
     messageSaved = Signal(object, object)  # Message, final
     textDelta = Signal(str, str)  # kind ("answer" | "reasoning"), text
     contextTrimmed = Signal(object)  # ContextTrimmed
@@ -66,6 +67,16 @@ class EngineController(QObject):
         job.failed.connect(self.loadFailed.emit)
         job.finished.connect(lambda: setattr(self, "_load_job", None))
         self._load_job = job
+        self._thread.submit(job)
+
+    def unload(self) -> None:
+        """Free the loaded model's memory (refused while it is answering)."""
+        if self._job is not None:
+            self.failed.emit("The model is still answering; stop it before unloading.")
+            return
+        job = Job.from_function(lambda _token, _report: self.engine.unload())
+        job.succeeded.connect(lambda _result: self.modelUnloaded.emit())
+        job.failed.connect(self.failed.emit)
         self._thread.submit(job)
 
     def cancel_load(self) -> None:

@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         file = menu.addMenu("&File")
         self._action(file, "New chat", "Ctrl+N", self.new_chat)
         self._action(file, "Import a model (.gguf)…", None, self.models_page.open_import_dialog)
+        self._action(file, "Unload the model", None, self.engine.unload)
         file.addSeparator()
         self._action(file, "Export chat as Markdown…", None, lambda: self.export_chat("md"))
         self._action(file, "Export chat as JSON…", None, lambda: self.export_chat("json"))
@@ -200,6 +201,7 @@ class MainWindow(QMainWindow):
         )
         self.engine.modelLoaded.connect(self._model_loaded)
         self.engine.loadFailed.connect(lambda _m: self.state_label.setText("Idle"))
+        self.engine.modelUnloaded.connect(self._model_unloaded)
         self.engine.busyChanged.connect(
             lambda busy: self.state_label.setText("Generating…" if busy else "Idle")
         )
@@ -356,6 +358,11 @@ class MainWindow(QMainWindow):
         name = getattr(loaded, "name", "model")
         source = getattr(loaded, "chat_source", "")
         self.model_label.setText(f"{name}" + (f" · {source}" if source != "model" else ""))
+
+    def _model_unloaded(self) -> None:
+        self.model_label.setText("No model loaded")
+        self.chat_page.refresh_models()
+        self.statusBar().showMessage("Model unloaded; its memory is free", 4000)
 
     def _show_memory(self) -> None:
         self.memory_label.setText(f"Memory {format_bytes(process_memory())}")

@@ -84,3 +84,12 @@ def test_a_damaged_model_fails_with_words(
         controller.load(gguf_files.wrong_magic())
     assert "is not a GGUF model file" in failed.args[0]
     assert "ZIP" in failed.args[0]
+
+
+def test_unload_frees_the_model(
+    controller: EngineController, tiny_model: Path, qtbot: QtBot
+) -> None:
+    controller.engine.load(tiny_model, LoadOptions(n_ctx=256))
+    with qtbot.waitSignal(controller.modelUnloaded, timeout=10_000):
+        controller.unload()
+    assert controller.engine.loaded is None
