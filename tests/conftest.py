@@ -17,6 +17,20 @@ from tests.support import gguf_builder
 from tests.support.models import gemma_path
 
 
+@pytest.fixture(autouse=True)
+def one_thread_for_tiny_models(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tiny models run on one thread in fast tests.
+
+    Their whole forward pass takes microseconds, so a second thread only adds an
+    OpenMP barrier per layer; on a busy 2-core machine those barriers can stall
+    for whole time slices. Tests marked slow (the real model) keep the default.
+    """
+    if "slow" not in request.keywords:
+        monkeypatch.setattr("app.engine.physical_cores", lambda: 1)
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty data home, also exported as HEARTH_HOME for code that reads the environment."""

@@ -66,6 +66,7 @@ def test_damaged_files_are_refused_before_llama_cpp_sees_them(
     assert engine.loaded is None
 
 
+@pytest.mark.slow  # not slow, but it checks the real thread default (see conftest)
 def test_load_reports_progress_and_uses_physical_cores(engine: Engine, tiny_model: Path) -> None:
     progress: list[float] = []
     loaded = engine.load(tiny_model, LoadOptions(n_ctx=512), on_progress=progress.append)
