@@ -25,7 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -68,7 +68,7 @@ from app.engine import GenerationDone, LoadedModel, Sampling  # noqa: E402
 from app.hardware import cpu_info  # noqa: E402
 from app.library import Library  # noqa: E402
 from app.llama_build import llama_build  # noqa: E402
-from app.store import Chat, ModelEntry  # noqa: E402
+from app.store import Chat, ModelEntry, Store  # noqa: E402
 from tests.support.models import gemma_path  # noqa: E402
 from ui.application import build_window, create_application  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
@@ -87,7 +87,7 @@ LOAD_LIMIT = 1.5
 
 
 # --------------------------------------------------------------------------- helpers
-def wait_for_quiet_machine(tries: int = 5, pause_s: float = 60.0) -> list[float]:
+def wait_for_quiet_machine(tries: int = 3, pause_s: float = 60.0) -> list[float]:
     """Wait (bounded) for the 1-minute load average to drop to LOAD_LIMIT; the readings."""
     readings = [os.getloadavg()[0]]
     while readings[-1] > LOAD_LIMIT and len(readings) <= tries:
@@ -195,12 +195,11 @@ class Bench:
         self.load_options: dict[str, Any] = {}
 
     @property
-    def store(self) -> Any:
+    def store(self) -> Store:
         return self.ctx.store
 
     def new_chat(self, title: str) -> Chat:
-        chat: Chat = self.store.create_chat(title, params=dict(PARAMS))
-        return chat
+        return self.store.create_chat(title, params=dict(PARAMS))
 
     def load_model(self) -> LoadedModel:
         chat = self.new_chat("Warm-up")
@@ -597,12 +596,12 @@ def to_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: Iterator[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--opens", type=int, default=5)
     parser.add_argument("--offscreen", action="store_true", help="no X11 window (Qt offscreen)")
-    args = parser.parse_args(list(argv) if argv is not None else None)
+    args = parser.parse_args(argv)
     started = time.perf_counter()
     report = run(args.rounds, args.opens)
     report["wall_seconds"] = round(time.perf_counter() - started, 1)
