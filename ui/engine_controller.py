@@ -3,6 +3,8 @@ each run as a background Job, reported through signals carrying plain data."""
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,34 @@ from app.engine import (
 )
 from app.store import Store
 from ui.workers import Job, WorkerThread
+
+
+def batched_text(events: Iterator[ChatEvent], interval: float = 0.05) -> Iterator[ChatEvent]:
+    """Join consecutive text pieces of the same kind so at most one crosses to the GUI
+    thread every ``interval`` seconds (the first at once); other events pass through in
+    order, after any text held back."""
+    pending: TextDelta | None = None
+    last = 0.0
+    with contextlib.closing(events) as stream:  # type: ignore[type-var]
+        for event in stream:
+            if isinstance(event, TextDelta):
+                if pending is not None and pending.kind == event.kind:
+                    pending = TextDelta(event.kind, pending.text + event.text)
+                else:
+                    if pending is not None:
+                        yield pending
+                    pending = event
+                now = time.monotonic()
+                if now - last >= interval:
+                    yield pending
+                    pending, last = None, now
+                continue
+            if pending is not None:
+                yield pending
+                pending = None
+            yield event
+        if pending is not None:
+            yield pending
 
 
 class EngineController(QObject):
@@ -105,7 +135,7 @@ class EngineController(QObject):
         if self._job is not None:
             self.failed.emit("The model is still answering; stop it or wait for it to finish.")
             return
-        job = Job.from_generator(make)
+        job = Job.from_generator(lambda token: batched_text(make(token)))
         job.progress.connect(self._dispatch)
         job.failed.connect(self.failed.emit)
         job.finished.connect(self._finished)

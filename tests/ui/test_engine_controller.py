@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from app.chat import ChatEvent
 from app.engine import GenerationDone, LoadOptions
 from app.store import Store
 from tests.conftest import GgufFiles
@@ -93,3 +94,22 @@ def test_unload_frees_the_model(
     with qtbot.waitSignal(controller.modelUnloaded, timeout=10_000):
         controller.unload()
     assert controller.engine.loaded is None
+
+
+def test_text_pieces_are_joined_before_crossing_threads_and_nothing_is_lost() -> None:
+    from app.engine import ContextTrimmed, TextDelta
+    from ui.engine_controller import batched_text
+
+    trimmed = ContextTrimmed((1, 2), 100, 256)
+
+    def events() -> Iterator[ChatEvent]:
+        yield from (TextDelta("answer", c) for c in "Hello")
+        yield TextDelta("reasoning", "hm")
+        yield TextDelta("answer", " world")
+        yield trimmed
+
+    out = list(batched_text(events(), interval=60.0))
+    assert out[0] == TextDelta("answer", "H")  # the first piece goes out at once
+    assert out[-1] == trimmed
+    texts = [(e.kind, e.text) for e in out if isinstance(e, TextDelta)]
+    assert texts == [("answer", "H"), ("answer", "ello"), ("reasoning", "hm"), ("answer", " world")]
