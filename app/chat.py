@@ -132,10 +132,8 @@ class ChatRunner:
         cancel: CancelToken | None = None,
     ) -> Generator[ChatEvent, None, None]:
         """Another answer to the same question, kept beside the old one."""
-        answer = self.store.get_message(message_id)
-        if answer.role != "assistant" or answer.parent_id is None:
-            raise HearthError("Only an answer can be regenerated")
-        yield from self._answer(self.store.get_message(answer.parent_id), sampling, cancel)
+        _, question = self._answer_and_question(message_id, "regenerated")
+        yield from self._answer(question, sampling, cancel)
 
     def continue_answer(
         self,
@@ -145,12 +143,14 @@ class ChatRunner:
         cancel: CancelToken | None = None,
     ) -> Generator[ChatEvent, None, None]:
         """Extend an answer that stopped early (stopped, cut at max tokens) in place."""
+        answer, question = self._answer_and_question(message_id, "continued")
+        yield from self._answer(question, sampling, cancel, existing=answer)
+
+    def _answer_and_question(self, message_id: int, verb: str) -> tuple[Message, Message]:
         answer = self.store.get_message(message_id)
         if answer.role != "assistant" or answer.parent_id is None:
-            raise HearthError("Only an answer can be continued")
-        yield from self._answer(
-            self.store.get_message(answer.parent_id), sampling, cancel, existing=answer
-        )
+            raise HearthError(f"Only an answer can be {verb}")
+        return answer, self.store.get_message(answer.parent_id)
 
     # ----------------------------------------------------------------------
     def _answer(
