@@ -251,8 +251,9 @@ class ModelsController(QObject):
     def _wait_until_let_go(self, download_id: int) -> None:
         """On the downloads thread: wait until the previous run of a download has fully ended.
 
-        The queue reports a run's end just before it lets go of it, and ignores a
-        second submit of a download it still holds; a quick Resume would be lost.
+        A Pause stops a run at its next chunk, not at once, and the queue ignores a
+        second submit of a download it still holds: a Resume right after a Pause
+        would be lost.
         """
         deadline = time.monotonic() + _RUN_END_WAIT_S
         while download_id in self.queue.active() and time.monotonic() < deadline:
