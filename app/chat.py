@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.chat_format import Turn
+from app.documents.grounding import Grounder, Grounding
 from app.engine import (
     CancelToken,
     ContextTrimmed,
@@ -20,7 +21,15 @@ from app.engine import (
     TextDelta,
 )
 from app.errors import HearthError
-from app.store import Chat, Message, MessageStats, MessageStatus, ModelEntry, Store
+from app.store import (
+    Chat,
+    Message,
+    MessageStats,
+    MessageStatus,
+    ModelEntry,
+    SourceRecord,
+    Store,
+)
 
 SAMPLING_SETTINGS = (
     "temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed", "max_tokens",
@@ -38,7 +47,17 @@ class MessageSaved:
     final: bool = False
 
 
-ChatEvent = Event | MessageSaved
+@dataclass(frozen=True)
+class SourcesUsed:
+    """The passages from the chat's documents that the answer was given, and whether the
+    documents went in whole or through search."""
+
+    message_id: int
+    mode: str
+    sources: list[SourceRecord]
+
+
+ChatEvent = Event | MessageSaved | SourcesUsed
 
 
 def sampling_for(store: Store, chat: Chat, overrides: dict[str, Any] | None = None) -> Sampling:
@@ -86,9 +105,17 @@ def turns_for(chat: Chat, thread: Sequence[Message]) -> list[Turn]:
 class ChatRunner:
     """Runs the engine over a stored chat; every method is a generator of ChatEvents."""
 
-    def __init__(self, store: Store, engine: Engine, *, flush_seconds: float = 0.05) -> None:
+    def __init__(
+        self,
+        store: Store,
+        engine: Engine,
+        *,
+        grounder: Grounder | None = None,
+        flush_seconds: float = 0.05,
+    ) -> None:
         self.store = store
         self.engine = engine
+        self.grounder = grounder
         self.flush_seconds = flush_seconds
 
     def send(
@@ -168,6 +195,9 @@ class ChatRunner:
         sampling = sampling or sampling_for(self.store, chat)
         loaded = self.engine.loaded
         model_name = loaded.name if loaded else None
+        grounding = self._ground(chat, question, existing)
+        if grounding is not None and grounding.sources:
+            turns[-1] = {"role": "user", "content": grounding.prompt(question.content)}
 
         if existing is None:
             answer = self.store.add_message(
@@ -177,6 +207,10 @@ class ChatRunner:
             answer = existing
             self.store.select_branch(existing.id)
         yield MessageSaved(answer)
+        if grounding is not None:
+            if existing is None:
+                self.store.save_sources(answer.id, grounding.sources)
+            yield SourcesUsed(answer.id, grounding.mode, grounding.sources)
 
         pending_text: list[str] = []
         pending_reasoning: list[str] = []
@@ -231,6 +265,8 @@ class ChatRunner:
             meta: dict[str, Any] = {}
             if dropped_ids:
                 meta["dropped_message_ids"] = dropped_ids
+            if grounding is not None:
+                meta["documents_mode"] = grounding.mode
             if done is not None:
                 meta["prompt_evaluated"] = done.stats.prompt_evaluated
                 if loaded is not None:
@@ -243,3 +279,24 @@ class ChatRunner:
                 meta=meta,
             )
         yield MessageSaved(final, final=True)
+
+    def _ground(self, chat: Chat, question: Message, existing: Message | None) -> Grounding | None:
+        """What the answer is given from the chat's documents (a continued answer keeps the
+        sources it started with)."""
+        if existing is not None:
+            sources = self.store.message_sources(existing.id)
+            if not sources:
+                return None
+            mode = str(existing.meta.get("documents_mode", "retrieval"))
+            return Grounding("whole" if mode == "whole" else "retrieval", sources)
+        if self.grounder is None:
+            return None
+        loaded = self.engine.loaded
+        if loaded is None:
+            return self.grounder.ground(chat.id, question.content, context_tokens=4096)
+        return self.grounder.ground(
+            chat.id,
+            question.content,
+            context_tokens=loaded.n_ctx,
+            count_tokens=lambda text: len(self.engine.tokenize_prompt(text)),
+        )

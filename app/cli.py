@@ -15,6 +15,7 @@ from typing import Any
 
 from app import __version__
 from app.cli_chat import add_parsers as add_chat_parsers
+from app.cli_docs import add_parsers as add_docs_parsers
 from app.cli_models import add_parsers as add_model_parsers
 from app.context import Context
 from app.errors import HearthError
@@ -150,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     models_cmds = models.add_subparsers(title="models commands", metavar="ACTION", required=True)
     add_model_parsers(models_cmds)
     add_chat_parsers(commands, models_cmds)
+    add_docs_parsers(commands)
 
     settings = commands.add_parser("settings", help="read and change settings")
     settings_cmds = settings.add_subparsers(

@@ -9,14 +9,18 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
-from app.chat import ChatRunner, MessageSaved, load_options_for, sampling_for
+from app.chat import ChatRunner, MessageSaved, SourcesUsed, load_options_for, sampling_for
+from app.cli_docs import index_documents, open_embedder, report_added, require_ready
 from app.context import Context
+from app.documents.grounding import Grounder, source_label
+from app.documents.ingest import add_paths
+from app.documents.search import Searcher
 from app.engine import ContextTrimmed, Engine, GenerationDone, TextDelta
 from app.errors import HearthError, NotFoundError
 from app.export import export_chat
 from app.gguf_file import GGUFHeader, validate_file
 from app.model_memory import estimate_memory
-from app.store import ModelEntry, Store
+from app.store import ModelEntry, SourceRecord, Store
 from app.units import format_bytes, format_count
 
 SAMPLING_FLAGS = {
@@ -123,6 +127,17 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
         else:
             title = (args.prompt or "New chat").strip().splitlines()[0][:60] or "New chat"
             chat = store.create_chat(title, model=path.stem, system_prompt=args.system or "")
+        embedder = open_embedder(store)
+        if args.docs:
+            added = add_paths(store, [Path(p) for p in args.docs], chat_id=chat.id)
+            report_added(added)
+            index_documents(store, added.added, embedder=embedder)
+            require_ready(store.chat_documents(chat.id))
+        if args.collection:
+            collection = store.find_collection(args.collection)
+            if collection is None:
+                raise NotFoundError(f"There is no collection called {args.collection!r}")
+            store.attach_collection(chat.id, collection.id)
         engine = Engine()
         options = load_options_for(
             store,
@@ -136,7 +151,7 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
             },
         )
         loaded = engine.load(path, options)
-        runner = ChatRunner(store, engine)
+        runner = ChatRunner(store, engine, grounder=Grounder(store, Searcher(store, embedder)))
         sampling = sampling_for(store, chat, _overrides(args))
         if args.prompt is not None:
             return _one_answer(runner, chat.id, args.prompt, sampling, args.json, loaded.name)
@@ -169,6 +184,13 @@ def _stream(
                     stats=asdict(event.stats),
                     error=event.error,
                 )
+            elif isinstance(event, SourcesUsed):
+                record["documents_mode"] = event.mode
+                record["sources"] = [
+                    {"number": s.number, "name": s.name, "path": s.path, "page": s.page,
+                     "heading": s.heading, "text": s.text}
+                    for s in event.sources
+                ]  # fmt: skip
             elif isinstance(event, MessageSaved) and event.final:
                 record["message_id"] = event.message.id
                 record["dropped_message_ids"] = event.message.meta.get("dropped_message_ids", [])
@@ -186,9 +208,24 @@ def _one_answer(
         print(json.dumps(record, indent=2, ensure_ascii=False))
     else:
         print()
+        _print_sources(record)
     if record.get("error"):
         raise HearthError(record["error"])
     return 130 if record.get("interrupted") else 0
+
+
+def _print_sources(record: dict[str, Any]) -> None:
+    sources = record.get("sources") or []
+    if not sources:
+        if record.get("documents_mode"):
+            print("(no passage of the documents matched this question)")
+        return
+    how = "documents given whole" if record["documents_mode"] == "whole" else "passages found"
+    print(f"\nSources ({how}):")
+    for s in sources:
+        label = source_label(SourceRecord(s["number"], s["name"], s["path"], s["text"],
+                                          s["page"], s["heading"]))  # fmt: skip
+        print(f"  [{s['number']}] {label}")
 
 
 def _interactive(runner: ChatRunner, chat_id: int, sampling: Any, model: str) -> int:
@@ -205,6 +242,7 @@ def _interactive(runner: ChatRunner, chat_id: int, sampling: Any, model: str) ->
             return 0
         record = _stream(runner, chat_id, prompt, sampling, sys.stdout)
         print(" [stopped]" if record.get("interrupted") else "")
+        _print_sources(record)
         if record.get("error"):
             print(f"hearth: {record['error']}", file=sys.stderr)
 
@@ -280,6 +318,10 @@ def add_parsers(commands: Any, models_cmds: Any) -> None:
     chat.add_argument("--format", help="chat format instead of the model's template")
     chat.add_argument("--force", action="store_true", help="load even if memory looks too small")
     chat.add_argument("--stop", action="append", help="stop at this text (repeatable)")
+    chat.add_argument(
+        "--docs", nargs="+", metavar="PATH", help="files or folders to answer from (with citations)"
+    )
+    chat.add_argument("--collection", metavar="NAME", help="answer from this document collection")
     for name, kind in SAMPLING_FLAGS.items():
         chat.add_argument("--" + name.replace("_", "-"), dest=name, type=kind)
     chat.set_defaults(handler=cmd_chat)

@@ -15,3 +15,8 @@ class StoreError(HearthError):
 
 class NotFoundError(HearthError):
     """Something asked for by name or id does not exist."""
+
+
+class DocumentError(HearthError):
+    """One document cannot be read (broken, encrypted, empty, not text, too large);
+    the message names the file."""

@@ -181,6 +181,29 @@ SETTINGS: tuple[Setting, ...] = (
         "Never touch the network: no hub search, no downloads. Local models keep working.",
         "Models",
     ),
+    # --- Documents
+    Setting(
+        "embedding_model", "str", "", "Embedding model",
+        "A GGUF embedding model from your library (its name or path), such as nomic-embed-text "
+        "or bge. With one, documents are also searched by meaning; without one, by keywords.",
+        "Documents",
+    ),
+    Setting(
+        "document_max_mb", "int", 200, "Largest document (MB)",
+        "Files bigger than this are refused when added to a chat.",
+        "Documents", minimum=1, maximum=10_000,
+    ),
+    Setting(
+        "document_passages", "int", 6, "Passages per answer",
+        "How many passages from your documents are given to the model with each question.",
+        "Documents", minimum=1, maximum=50,
+    ),
+    Setting(
+        "document_whole_percent", "int", 50, "Give whole documents up to (% of context)",
+        "Documents that fit in this share of the context are given to the model whole "
+        "instead of searched. 0 always searches.",
+        "Documents", minimum=0, maximum=90,
+    ),
     # --- Appearance
     Setting(
         "theme", "choice", "system", "Theme",

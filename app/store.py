@@ -7,6 +7,7 @@ threads (calls are serialised by a lock).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import threading
@@ -204,6 +205,36 @@ def _m0003_library_folders_and_hub_cache(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0004_document_sources_and_collections")
+def _m0004_document_sources_and_collections(db: Database) -> None:
+    """Collections attached to chats, the passages each answer was given, and which
+    embedding model a document's vectors came from."""
+    _run(
+        db,
+        """CREATE TABLE chat_collections (
+            chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+            collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+            PRIMARY KEY (chat_id, collection_id)
+        )""",
+        """CREATE TABLE message_sources (
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,          -- the [n] the prompt and the answer use
+            chunk_id INTEGER REFERENCES chunks(id) ON DELETE SET NULL,
+            document_id INTEGER REFERENCES documents(id) ON DELETE SET NULL,
+            name TEXT NOT NULL,
+            path TEXT NOT NULL,
+            page INTEGER,
+            heading TEXT,
+            text TEXT NOT NULL,               -- a copy: the answer keeps its sources
+            score REAL,
+            PRIMARY KEY (message_id, number)
+        )""",
+        "ALTER TABLE documents ADD COLUMN embedding_model TEXT",
+        "CREATE INDEX documents_chat ON documents(chat_id)",
+        "CREATE INDEX documents_collection ON documents(collection_id)",
+    )
+
+
 SCHEMA_NAMES: tuple[str, ...] = tuple(m.name for m in MIGRATIONS._migrations)
 SCHEMA_VERSION = len(SCHEMA_NAMES)
 
@@ -302,6 +333,66 @@ class Download:
     attempts: int
     created_at: float
     updated_at: float
+
+
+DocumentStatus = Literal["queued", "indexing", "ready", "failed"]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file added to a chat or a collection, and how far its indexing got."""
+
+    id: int
+    chat_id: int | None
+    collection_id: int | None
+    path: str
+    name: str
+    kind: str
+    size_bytes: int | None
+    sha256: str | None
+    pages: int | None
+    status: DocumentStatus
+    error: str | None
+    progress: int  # chunks stored so far: where an interrupted indexing run resumes
+    added_at: float
+    updated_at: float
+    embedding_model: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One passage of a document, with where it came from."""
+
+    id: int
+    document_id: int
+    ordinal: int
+    text: str
+    page: int | None
+    heading: str | None
+    start_char: int | None
+    end_char: int | None
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: int
+    name: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """A passage an answer was given, numbered as the prompt numbered it."""
+
+    number: int
+    name: str
+    path: str
+    text: str
+    page: int | None = None
+    heading: str | None = None
+    chunk_id: int | None = None
+    document_id: int | None = None
+    score: float | None = None
 
 
 def _locked(method: Callable[P, R]) -> Callable[P, R]:
@@ -914,3 +1005,298 @@ class Store:
     @_locked
     def delete_download(self, download_id: int) -> None:
         self.db.execute("DELETE FROM downloads WHERE id = ?", [download_id])
+
+    # -------------------------------------------------------------- documents
+    @_locked
+    def add_document(
+        self,
+        path: str,
+        name: str,
+        kind: str,
+        *,
+        chat_id: int | None = None,
+        collection_id: int | None = None,
+        **fields: Any,
+    ) -> Document:
+        if (chat_id is None) == (collection_id is None):
+            raise StoreError("A document belongs to exactly one chat or one collection")
+        now = time.time()
+        record = {
+            "path": path, "name": name, "kind": kind, "chat_id": chat_id,
+            "collection_id": collection_id, "added_at": now, "updated_at": now, **fields,
+        }  # fmt: skip
+        document_id = cast(int, self.db.table("documents").insert(record).last_pk)
+        return self.get_document(document_id)
+
+    @_locked
+    def get_document(self, document_id: int) -> Document:
+        row = self._one("SELECT * FROM documents WHERE id = ?", [document_id])
+        if row is None:
+            raise NotFoundError(f"There is no document with id {document_id}")
+        return Document(**row)
+
+    @_locked
+    def find_document(
+        self, path: str, *, chat_id: int | None = None, collection_id: int | None = None
+    ) -> Document | None:
+        row = self._one(
+            "SELECT * FROM documents WHERE path = ? AND chat_id IS ? AND collection_id IS ?",
+            [path, chat_id, collection_id],
+        )
+        return Document(**row) if row else None
+
+    @_locked
+    def list_documents(
+        self,
+        *,
+        chat_id: int | None = None,
+        collection_id: int | None = None,
+        statuses: tuple[DocumentStatus, ...] = (),
+    ) -> list[Document]:
+        """Documents of one chat (its own only), of one collection, or all of them."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if chat_id is not None:
+            clauses.append("chat_id = ?")
+            params.append(chat_id)
+        if collection_id is not None:
+            clauses.append("collection_id = ?")
+            params.append(collection_id)
+        if statuses:
+            clauses.append(f"status IN ({', '.join('?' * len(statuses))})")
+            params += statuses
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._all(f"SELECT * FROM documents{where} ORDER BY id", params)
+        return [Document(**r) for r in rows]
+
+    @_locked
+    def chat_documents(self, chat_id: int) -> list[Document]:
+        """What a chat can draw on: its own documents and those of attached collections."""
+        rows = self._all(
+            """SELECT * FROM documents WHERE chat_id = ?
+               OR collection_id IN (SELECT collection_id FROM chat_collections WHERE chat_id = ?)
+               ORDER BY id""",
+            [chat_id, chat_id],
+        )
+        return [Document(**r) for r in rows]
+
+    @_locked
+    def update_document(self, document_id: int, **fields: Any) -> Document:
+        unknown = set(fields) - set(Document.__dataclass_fields__)
+        if unknown or "id" in fields:
+            raise StoreError(f"Unknown document fields: {', '.join(sorted(unknown))}")
+        self.get_document(document_id)
+        self.db.table("documents").update(document_id, {**fields, "updated_at": time.time()})
+        return self.get_document(document_id)
+
+    @_locked
+    def restart_document(self, document_id: int, **fields: Any) -> Document:
+        """Forget a document's passages so it is indexed again from the start."""
+        with self._atomic():
+            self.db.execute("DELETE FROM chunks WHERE document_id = ?", [document_id])
+            return self.update_document(
+                document_id, status="queued", error=None, progress=0, embedding_model=None,
+                **fields,
+            )  # fmt: skip
+
+    @_locked
+    def delete_document(self, document_id: int) -> None:
+        with self._atomic():
+            self.db.execute("DELETE FROM documents WHERE id = ?", [document_id])
+
+    @_locked
+    def add_chunks(self, document_id: int, chunks: list[dict[str, Any]], *, progress: int) -> None:
+        """Store passages and the new resume point in one transaction (an interrupted run
+        never leaves passages stored beyond its recorded progress)."""
+        with self._atomic():
+            self.db.table("chunks").insert_all(
+                [{"document_id": document_id, **c} for c in chunks], replace=True
+            )
+            self.db.execute(
+                "UPDATE documents SET progress = ?, updated_at = ? WHERE id = ?",
+                [progress, time.time(), document_id],
+            )
+
+    @_locked
+    def drop_chunks_from(self, document_id: int, ordinal: int) -> None:
+        """Remove passages at or after ``ordinal`` (left over past the recorded progress)."""
+        self.db.execute(
+            "DELETE FROM chunks WHERE document_id = ? AND ordinal >= ?", [document_id, ordinal]
+        )
+
+    @_locked
+    def document_chunks(self, document_id: int) -> list[Chunk]:
+        rows = self._all(
+            "SELECT id, document_id, ordinal, text, page, heading, start_char, end_char "
+            "FROM chunks WHERE document_id = ? ORDER BY ordinal",
+            [document_id],
+        )
+        return [Chunk(**r) for r in rows]
+
+    @_locked
+    def chunk_count(self, document_ids: list[int]) -> int:
+        if not document_ids:
+            return 0
+        marks = ", ".join("?" * len(document_ids))
+        row = self.db.execute(
+            f"SELECT count(*) FROM chunks WHERE document_id IN ({marks})", document_ids
+        ).fetchone()
+        return int(row[0])
+
+    @_locked
+    def chunk_chars(self, document_ids: list[int]) -> int:
+        """Characters in all passages of these documents (overlaps counted twice)."""
+        if not document_ids:
+            return 0
+        marks = ", ".join("?" * len(document_ids))
+        row = self.db.execute(
+            f"SELECT coalesce(sum(length(text)), 0) FROM chunks WHERE document_id IN ({marks})",
+            document_ids,
+        ).fetchone()
+        return int(row[0])
+
+    @_locked
+    def get_chunks(self, chunk_ids: list[int]) -> list[Chunk]:
+        """Passages by id, in the order asked for (missing ones left out)."""
+        if not chunk_ids:
+            return []
+        marks = ", ".join("?" * len(chunk_ids))
+        rows = self._all(
+            "SELECT id, document_id, ordinal, text, page, heading, start_char, end_char "
+            f"FROM chunks WHERE id IN ({marks})",
+            list(chunk_ids),
+        )
+        by_id = {int(r["id"]): Chunk(**r) for r in rows}
+        return [by_id[i] for i in chunk_ids if i in by_id]
+
+    @_locked
+    def keyword_chunks(
+        self, match: str, document_ids: list[int] | None, limit: int
+    ) -> list[tuple[int, float]]:
+        """(chunk id, BM25 score: lower is better) for an FTS5 ``match`` expression."""
+        if not match or document_ids == []:
+            return []
+        sql = (
+            "SELECT chunks_fts.rowid, bm25(chunks_fts) FROM chunks_fts "
+            "JOIN chunks c ON c.id = chunks_fts.rowid WHERE chunks_fts MATCH ?"
+        )
+        params: list[Any] = [match]
+        if document_ids is not None:
+            sql += f" AND c.document_id IN ({', '.join('?' * len(document_ids))})"
+            params += document_ids
+        rows = self.db.execute(sql + " ORDER BY bm25(chunks_fts) LIMIT ?", [*params, limit])
+        return [(int(r[0]), float(r[1])) for r in rows.fetchall()]
+
+    @_locked
+    def chunks_without_embedding(self, document_id: int, limit: int) -> list[Chunk]:
+        rows = self._all(
+            "SELECT id, document_id, ordinal, text, page, heading, start_char, end_char "
+            "FROM chunks WHERE document_id = ? AND embedding IS NULL ORDER BY ordinal LIMIT ?",
+            [document_id, limit],
+        )
+        return [Chunk(**r) for r in rows]
+
+    @_locked
+    def set_embeddings(self, vectors: list[tuple[int, bytes]]) -> None:
+        with self._atomic():
+            self.db.conn.executemany(
+                "UPDATE chunks SET embedding = ? WHERE id = ?", [(v, i) for i, v in vectors]
+            )
+
+    @_locked
+    def clear_embeddings(self, document_id: int) -> None:
+        with self._atomic():
+            self.db.execute(
+                "UPDATE chunks SET embedding = NULL WHERE document_id = ?", [document_id]
+            )
+            self.update_document(document_id, embedding_model=None)
+
+    @_locked
+    def chunk_embeddings(self, document_ids: list[int]) -> list[tuple[int, bytes]]:
+        """(chunk id, vector bytes) for every embedded passage of these documents."""
+        if not document_ids:
+            return []
+        marks = ", ".join("?" * len(document_ids))
+        rows = self.db.execute(
+            f"SELECT id, embedding FROM chunks WHERE document_id IN ({marks}) "
+            "AND embedding IS NOT NULL ORDER BY id",
+            document_ids,
+        ).fetchall()
+        return [(int(r[0]), bytes(r[1])) for r in rows]
+
+    # ------------------------------------------------------------ collections
+    @_locked
+    def create_collection(self, name: str) -> Collection:
+        name = name.strip()
+        if not name:
+            raise StoreError("A collection needs a name")
+        existing = self.find_collection(name)
+        if existing is not None:
+            return existing
+        pk = self.db.table("collections").insert({"name": name, "created_at": time.time()}).last_pk
+        return self.get_collection(cast(int, pk))
+
+    @_locked
+    def get_collection(self, collection_id: int) -> Collection:
+        row = self._one("SELECT * FROM collections WHERE id = ?", [collection_id])
+        if row is None:
+            raise NotFoundError(f"There is no collection with id {collection_id}")
+        return Collection(**row)
+
+    @_locked
+    def find_collection(self, name: str) -> Collection | None:
+        row = self._one("SELECT * FROM collections WHERE name = ?", [name.strip()])
+        return Collection(**row) if row else None
+
+    @_locked
+    def list_collections(self) -> list[Collection]:
+        return [Collection(**r) for r in self._all("SELECT * FROM collections ORDER BY name")]
+
+    @_locked
+    def delete_collection(self, collection_id: int) -> None:
+        with self._atomic():
+            self.db.execute("DELETE FROM collections WHERE id = ?", [collection_id])
+
+    @_locked
+    def attach_collection(self, chat_id: int, collection_id: int) -> None:
+        self.get_chat(chat_id)
+        self.get_collection(collection_id)
+        self.db.execute(
+            "INSERT OR IGNORE INTO chat_collections(chat_id, collection_id) VALUES (?, ?)",
+            [chat_id, collection_id],
+        )
+
+    @_locked
+    def detach_collection(self, chat_id: int, collection_id: int) -> None:
+        self.db.execute(
+            "DELETE FROM chat_collections WHERE chat_id = ? AND collection_id = ?",
+            [chat_id, collection_id],
+        )
+
+    @_locked
+    def chat_collections(self, chat_id: int) -> list[Collection]:
+        rows = self._all(
+            "SELECT c.* FROM collections c JOIN chat_collections cc ON cc.collection_id = c.id "
+            "WHERE cc.chat_id = ? ORDER BY c.name",
+            [chat_id],
+        )
+        return [Collection(**r) for r in rows]
+
+    # -------------------------------------------------------- answer sources
+    @_locked
+    def save_sources(self, message_id: int, sources: list[SourceRecord]) -> None:
+        """The passages an answer was given (replacing any saved before)."""
+        with self._atomic():
+            self.db.execute("DELETE FROM message_sources WHERE message_id = ?", [message_id])
+            self.db.table("message_sources").insert_all(
+                [{"message_id": message_id, **dataclasses.asdict(s)} for s in sources]
+            )
+
+    @_locked
+    def message_sources(self, message_id: int) -> list[SourceRecord]:
+        rows = self._all(
+            "SELECT number, name, path, text, page, heading, chunk_id, document_id, score "
+            "FROM message_sources WHERE message_id = ? ORDER BY number",
+            [message_id],
+        )
+        return [SourceRecord(**r) for r in rows]

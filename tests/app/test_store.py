@@ -319,3 +319,43 @@ def test_deleting_a_message_removes_its_branch_and_shows_the_nearest_one(store: 
     assert [m.id for m in store.thread(chat.id)] == [question.id]
     store.delete_message(question.id)
     assert store.thread(chat.id) == [] and store.message_count(chat.id) == 0
+
+
+# ---------------------------------------------------------------- documents
+
+
+def test_database_at_version_three_keeps_its_documents(tmp_path: Path) -> None:
+    path = tmp_path / "hearth.db"
+    old = Store.open(path, stop_before=SCHEMA_NAMES[3])
+    assert old.schema_version == 3
+    chat = old.create_chat("with docs")
+    old.db.execute(
+        "INSERT INTO documents(chat_id, path, name, kind, status, added_at, updated_at) "
+        "VALUES (?, '/d/a.md', 'a.md', 'markdown', 'ready', 0, 0)",
+        [chat.id],
+    )
+    old.db.execute(
+        "INSERT INTO chunks(document_id, ordinal, text) VALUES (1, 0, 'the boiler pressure')"
+    )
+    old.close()
+    with Store.open(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        (document,) = store.chat_documents(chat.id)
+        assert document.name == "a.md" and document.embedding_model is None
+        assert store.keyword_chunks('"boiler"', [document.id], 5)[0][0] == 1
+        shared = store.create_collection("Manuals")
+        store.attach_collection(chat.id, shared.id)
+        assert store.chat_collections(chat.id) == [shared]
+
+
+def test_a_document_belongs_to_one_chat_or_one_collection(store: Store) -> None:
+    chat = store.create_chat()
+    collection = store.create_collection("Taxes")
+    with pytest.raises(StoreError):
+        store.add_document("/a", "a", "text")
+    with pytest.raises(StoreError):
+        store.add_document("/a", "a", "text", chat_id=chat.id, collection_id=collection.id)
+    assert store.create_collection(" Taxes ") == collection  # same name, same collection
+    store.add_document("/a", "a", "text", collection_id=collection.id)
+    store.delete_collection(collection.id)
+    assert store.list_documents() == []  # its documents go with it

@@ -1,0 +1,259 @@
+"""The command line's document side: `hearth docs add|list|search|remove|index|collections`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from app.context import Context
+from app.documents.embeddings import Embedder, embed_documents, embedding_model_path
+from app.documents.grounding import source_label
+from app.documents.ingest import AddResult, Indexer, add_paths, pending_documents
+from app.documents.search import Searcher
+from app.errors import HearthError, NotFoundError
+from app.hardware import physical_cores
+from app.store import Document, SourceRecord, Store
+from app.terminal import print_json, table
+
+DEFAULT_COLLECTION = "My documents"
+
+
+def open_embedder(store: Store) -> Embedder | None:
+    """The user's embedding model, ready to load, or None for keyword search only."""
+    path = embedding_model_path(store)
+    return Embedder(path) if path is not None else None
+
+
+def index_documents(
+    store: Store, documents: list[Document], *, quiet: bool = False, embedder: Embedder | None
+) -> list[Document]:
+    """Index (and embed, with an embedding model) these documents, reporting each file on
+    stderr; returns them as they ended."""
+    ids = [d.id for d in documents]
+    workers = max(1, min(2, physical_cores(), len(ids)))
+    for progress in Indexer(store).run(ids, workers=workers):
+        if quiet:
+            continue
+        if progress.status == "failed":
+            print(f"  failed: {progress.error}", file=sys.stderr)
+        elif progress.status == "ready":
+            print(f"  indexed {progress.name}: {progress.passages} passages", file=sys.stderr)
+    ended = [store.get_document(i) for i in ids]
+    if embedder is not None:
+        ready = [d for d in ended if d.status == "ready"]
+        for step in embed_documents(store, embedder, ready):
+            if not quiet and step.done == step.total:
+                print(f"  embedded {step.name}: {step.total} passages", file=sys.stderr)
+        ended = [store.get_document(i) for i in ids]
+    return ended
+
+
+def _owner(ctx: Context, args: argparse.Namespace) -> dict[str, int]:
+    if getattr(args, "chat", None) is not None:
+        return {"chat_id": ctx.store.get_chat(args.chat).id}
+    name = getattr(args, "collection", None) or DEFAULT_COLLECTION
+    return {"collection_id": ctx.store.create_collection(name).id}
+
+
+def report_added(result: AddResult) -> None:
+    for refused in result.refused:
+        print(f"  refused: {refused.message}", file=sys.stderr)
+    for document in result.unchanged:
+        print(f"  unchanged: {document.name} (already indexed)", file=sys.stderr)
+
+
+def cmd_docs_add(ctx: Context, args: argparse.Namespace) -> int:
+    result = add_paths(ctx.store, [Path(p) for p in args.paths], **_owner(ctx, args))
+    report_added(result)
+    ended = index_documents(ctx.store, result.added, embedder=open_embedder(ctx.store))
+    failed = [d for d in ended if d.status == "failed"]
+    ready = len(ended) - len(failed)
+    print(
+        f"{ready} added, {len(result.unchanged)} unchanged, "
+        f"{len(failed) + len(result.refused)} not added"
+    )
+    return 1 if failed or result.refused else 0
+
+
+def cmd_docs_index(ctx: Context, args: argparse.Namespace) -> int:
+    pending = pending_documents(ctx.store)
+    if not pending:
+        print("Nothing left to index.")
+        return 0
+    ended = index_documents(ctx.store, pending, embedder=open_embedder(ctx.store))
+    failed = [d for d in ended if d.status == "failed"]
+    print(f"{len(ended) - len(failed)} indexed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def _where(ctx: Context, document: Document) -> str:
+    if document.chat_id is not None:
+        return f"chat {document.chat_id}"
+    if document.collection_id is not None:
+        return ctx.store.get_collection(document.collection_id).name
+    return ""
+
+
+def cmd_docs_list(ctx: Context, args: argparse.Namespace) -> int:
+    if args.chat is not None:
+        documents = ctx.store.chat_documents(args.chat)
+    elif args.collection:
+        collection = ctx.store.find_collection(args.collection)
+        if collection is None:
+            raise NotFoundError(f"There is no collection called {args.collection!r}")
+        documents = ctx.store.list_documents(collection_id=collection.id)
+    else:
+        documents = ctx.store.list_documents()
+    if args.json:
+        print_json(
+            [
+                {**asdict(d), "where": _where(ctx, d), "passages": ctx.store.chunk_count([d.id])}
+                for d in documents
+            ]
+        )
+        return 0
+    if not documents:
+        print("No documents yet. Add some with: hearth docs add FILE_OR_FOLDER")
+        return 0
+    rows = [
+        [
+            str(d.id),
+            d.name,
+            d.status,
+            str(d.pages or ""),
+            str(ctx.store.chunk_count([d.id])),
+            _where(ctx, d),
+            d.error or "",
+        ]
+        for d in documents
+    ]
+    print(table(rows, ["ID", "NAME", "STATUS", "PAGES", "PASSAGES", "IN", "PROBLEM"]))
+    return 0
+
+
+def _scope(ctx: Context, args: argparse.Namespace) -> list[Document] | None:
+    if args.chat is not None:
+        return ctx.store.chat_documents(args.chat)
+    if args.collection:
+        collection = ctx.store.find_collection(args.collection)
+        if collection is None:
+            raise NotFoundError(f"There is no collection called {args.collection!r}")
+        return ctx.store.list_documents(collection_id=collection.id)
+    return None
+
+
+def cmd_docs_search(ctx: Context, args: argparse.Namespace) -> int:
+    embedder = None if args.keywords_only else open_embedder(ctx.store)
+    try:
+        passages = Searcher(ctx.store, embedder).search(
+            args.query, _scope(ctx, args), limit=args.limit
+        )
+    finally:
+        if embedder is not None:
+            embedder.close()
+    records: list[dict[str, Any]] = [
+        {
+            "rank": rank,
+            "score": p.score,
+            "document_id": p.document.id,
+            "name": p.document.name,
+            "path": p.document.path,
+            "page": p.chunk.page,
+            "heading": p.chunk.heading,
+            "start_char": p.chunk.start_char,
+            "end_char": p.chunk.end_char,
+            "text": p.chunk.text,
+            "keyword_rank": p.keyword_rank,
+            "dense_rank": p.dense_rank,
+        }
+        for rank, p in enumerate(passages, 1)
+    ]
+    if args.json:
+        print_json(records)
+        return 0
+    if not records:
+        print("No passage matches.")
+        return 0
+    for r in records:
+        label = source_label(
+            SourceRecord(0, r["name"], r["path"], r["text"], r["page"], r["heading"])
+        )
+        text = " ".join(r["text"].split())
+        print(f"[{r['rank']}] {label}\n    {text[:300]}{'…' if len(text) > 300 else ''}\n")
+    return 0
+
+
+def cmd_docs_remove(ctx: Context, args: argparse.Namespace) -> int:
+    for document_id in args.ids:
+        document = ctx.store.get_document(document_id)
+        ctx.store.delete_document(document_id)
+        print(f"Removed {document.name} (the file itself is untouched)")
+    return 0
+
+
+def cmd_docs_collections(ctx: Context, args: argparse.Namespace) -> int:
+    collections = ctx.store.list_collections()
+    records = [
+        {**asdict(c), "documents": len(ctx.store.list_documents(collection_id=c.id))}
+        for c in collections
+    ]
+    if args.json:
+        print_json(records)
+    elif not records:
+        print("No collections yet: `hearth docs add PATH --collection NAME` makes one.")
+    else:
+        print(table([[str(r["id"]), r["name"], str(r["documents"])] for r in records],
+                    ["ID", "NAME", "DOCUMENTS"]))  # fmt: skip
+    return 0
+
+
+def add_parsers(commands: Any) -> None:
+    docs = commands.add_parser("docs", help="documents to chat about: add, list, search")
+    cmds = docs.add_subparsers(title="docs commands", metavar="ACTION", required=True)
+
+    add = cmds.add_parser("add", help="index files or folders (PDF, DOCX, Markdown, HTML, ...)")
+    add.add_argument("paths", nargs="+", metavar="PATH")
+    owner = add.add_mutually_exclusive_group()
+    owner.add_argument(
+        "--collection", metavar="NAME", help=f"collection to add to (default: {DEFAULT_COLLECTION})"
+    )
+    owner.add_argument("--chat", type=int, metavar="ID", help="add to this chat instead")
+    add.set_defaults(handler=cmd_docs_add)
+
+    index = cmds.add_parser("index", help="finish indexing that was interrupted")
+    index.set_defaults(handler=cmd_docs_index)
+
+    for name, handler, text in (
+        ("list", cmd_docs_list, "documents and their indexing state"),
+        ("search", cmd_docs_search, "ranked passages for a question, with file and page"),
+    ):
+        sub = cmds.add_parser(name, help=text)
+        if name == "search":
+            sub.add_argument("query")
+            sub.add_argument("-k", "--limit", type=int, default=5, help="passages to show")
+            sub.add_argument(
+                "--keywords-only", action="store_true", help="skip the embedding model"
+            )
+        scope = sub.add_mutually_exclusive_group()
+        scope.add_argument("--collection", metavar="NAME", help="only this collection")
+        scope.add_argument("--chat", type=int, metavar="ID", help="only what this chat can see")
+        sub.add_argument("--json", action="store_true", help="machine-readable output")
+        sub.set_defaults(handler=handler)
+
+    remove = cmds.add_parser("remove", help="forget documents (their files are untouched)")
+    remove.add_argument("ids", nargs="+", type=int, metavar="ID")
+    remove.set_defaults(handler=cmd_docs_remove)
+
+    collections = cmds.add_parser("collections", help="named collections any chat can attach")
+    collections.add_argument("--json", action="store_true", help="machine-readable output")
+    collections.set_defaults(handler=cmd_docs_collections)
+
+
+def require_ready(documents: list[Document]) -> None:
+    """Refuse a chat about documents none of which could be read."""
+    if documents and all(d.status == "failed" for d in documents):
+        raise HearthError("None of the documents could be read: " + "; ".join(
+            d.error or d.name for d in documents))  # fmt: skip

@@ -1,0 +1,2 @@
+"""Documents in chats: reading files into passages, searching them, and grounding answers
+in them with numbered sources."""
