@@ -117,6 +117,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
+    if args.docs and args.prompt is None and not Path(args.docs[-1]).expanduser().exists():
+        # `hearth chat MODEL --docs a.pdf b.pdf "question"`: --docs took the question too.
+        args.prompt = args.docs.pop()
     path, entry = _resolve(ctx, args.model)
     store = Store.open(Path(":memory:")) if args.no_save else ctx.store
     try:
@@ -132,7 +135,7 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
             added = add_paths(store, [Path(p) for p in args.docs], chat_id=chat.id)
             report_added(added)
             index_documents(store, added.added, embedder=embedder)
-            require_ready(store.chat_documents(chat.id))
+            require_ready(store.chat_documents(chat.id), added)
         if args.collection:
             collection = store.find_collection(args.collection)
             if collection is None:

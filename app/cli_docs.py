@@ -252,8 +252,9 @@ def add_parsers(commands: Any) -> None:
     collections.set_defaults(handler=cmd_docs_collections)
 
 
-def require_ready(documents: list[Document]) -> None:
+def require_ready(documents: list[Document], added: AddResult) -> None:
     """Refuse a chat about documents none of which could be read."""
-    if documents and all(d.status == "failed" for d in documents):
-        raise HearthError("None of the documents could be read: " + "; ".join(
-            d.error or d.name for d in documents))  # fmt: skip
+    if not any(d.status == "ready" for d in documents):
+        problems = [r.message for r in added.refused]
+        problems += [d.error or d.name for d in documents if d.status == "failed"]
+        raise HearthError("None of the documents could be read: " + "; ".join(problems))
