@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
-from app.documents.extract import Section
+from app.documents.extract import Section, open_document
 
 SECTION_SEPARATOR = "\n\n"
 
@@ -138,3 +139,13 @@ def _overlap_start(text: str, pos: int, end: int, overlap: int) -> int:
         if text[start - 1].isspace() and not text[start].isspace():
             return start
     return _next_start(text, end)
+
+
+def document_passages(
+    path: str, size: int, overlap: int, max_bytes: int
+) -> tuple[int | None, list[ChunkDraft]]:
+    """A whole document's page count and passages. Parallel indexing runs this in worker
+    processes, so this module imports nothing heavy (no llama.cpp); raises DocumentError
+    for a file that cannot be read."""
+    source = open_document(Path(path), max_bytes=max_bytes)
+    return source.pages, list(chunk_sections(source.sections(), size=size, overlap=overlap))

@@ -12,7 +12,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.documents.chunking import ChunkDraft, chunk_sections
+from app.documents.chunking import ChunkDraft, chunk_sections, document_passages
 from app.documents.extract import kind_for, open_document
 from app.engine import CancelToken
 from app.errors import DocumentError, HearthError
@@ -155,15 +155,6 @@ def _chunk_record(ordinal: int, draft: ChunkDraft) -> dict[str, object]:
     }  # fmt: skip
 
 
-def extract_passages(
-    path: str, size: int, overlap: int, max_bytes: int
-) -> tuple[int | None, list[ChunkDraft]]:
-    """A whole document's page count and passages (run in a worker process for parallel
-    indexing; raises DocumentError for a file that cannot be read)."""
-    source = open_document(Path(path), max_bytes=max_bytes)
-    return source.pages, list(chunk_sections(source.sections(), size=size, overlap=overlap))
-
-
 class Indexer:
     """Indexes queued documents into passages in the store, one batch per transaction."""
 
@@ -281,7 +272,7 @@ class Indexer:
                     yield document
                 elif document is not None:
                     future = pool.submit(
-                        extract_passages,
+                        document_passages,
                         document.path,
                         self.chunk_chars,
                         self.overlap,
