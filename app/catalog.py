@@ -1,4 +1,5 @@
-"""A few small, well-known chat models to suggest on first launch, by what fits this machine."""
+"""A few small, well-known models to suggest: chat models on first launch, by what fits this
+machine, and embedding models for searching documents by meaning."""
 
 from __future__ import annotations
 
@@ -32,6 +33,40 @@ STARTERS: tuple[Starter, ...] = (
         4_680_000_000,
     ),
 )
+
+
+# Small GGUF sentence-embedding models llama.cpp runs, smallest first. Any one lets
+# documents be searched by meaning as well as by keywords.
+EMBEDDING_STARTERS: tuple[Starter, ...] = (
+    Starter(
+        "CompendiumLabs/bge-small-en-v1.5-gguf",
+        "bge-small-en-v1.5-q8_0.gguf",
+        "BGE small (English)",
+        36_000_000,
+    ),
+    Starter(
+        "nomic-ai/nomic-embed-text-v1.5-GGUF",
+        "nomic-embed-text-v1.5.Q8_0.gguf",
+        "Nomic Embed v1.5",
+        146_000_000,
+    ),
+    Starter(
+        "CompendiumLabs/bge-m3-gguf",
+        "bge-m3-q8_0.gguf",
+        "BGE-M3 (many languages)",
+        635_000_000,
+    ),
+)
+
+# Architectures that only embed (llama.cpp names); a model of these cannot chat.
+EMBEDDING_ARCHITECTURES = frozenset(
+    {"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "jina-bert-v3", "t5encoder",
+     "modern-bert", "neo-bert"}
+)  # fmt: skip
+
+
+def is_embedding_model(architecture: str | None) -> bool:
+    return (architecture or "").lower() in EMBEDDING_ARCHITECTURES
 
 
 def recommended_starter(machine: Machine, n_ctx: int = 4096) -> Starter | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from app.catalog import is_embedding_model
 from app.errors import HearthError, NotFoundError
 from app.gguf_file import GGUFError, validate_file
 from app.hardware import free_disk_bytes
@@ -127,7 +128,7 @@ class Library:
         taken = {m.name for m in self.store.list_models() if m.path != str(path)}
         if name in taken:
             name = path.stem if path.stem not in taken else f"{path.stem} ({path.parent.name})"
-        return self.store.add_model(
+        entry = self.store.add_model(
             str(path),
             name,
             sum(p.stat().st_size for p in shards),
@@ -143,8 +144,16 @@ class Library:
                 "chat_template": header.chat_template is not None,
                 "split_count": len(shards),
                 "layers": header.block_count,
+                "embedding_only": is_embedding_model(header.architecture),
             },
         )
+        if is_embedding_model(header.architecture) and not self.store.get_setting(
+            "embedding_model"
+        ):
+            # The first embedding model the user gets is the one documents use.
+            self.store.set_setting("embedding_model", entry.name)
+            log.info("documents will be searched by meaning with %s", entry.name)
+        return entry
 
     # ------------------------------------------------------------ importing
     def import_file(self, source: Path, mode: ImportMode = "copy") -> ModelEntry:

@@ -118,3 +118,19 @@ def test_a_model_gets_its_own_validated_settings(library: Library, gguf_files: G
     with pytest.raises(HearthError, match="Unknown chat format"):
         library.configure("tiny-llama", {}, chat_format="klingon")
     assert library.configure("tiny-llama", {}, chat_format=None).chat_format is None
+
+
+def test_the_first_embedding_model_becomes_the_one_documents_use(
+    library: Library, store: Store, gguf_files: GgufFiles
+) -> None:
+    from tests.support.minilm import minilm_path
+
+    chat_model = library.import_file(gguf_files.tiny(), "link")
+    assert not chat_model.metadata["embedding_only"]
+    assert store.get_setting("embedding_model") == ""
+    embedder = library.import_file(minilm_path(), "link")
+    assert embedder.metadata["embedding_only"] and embedder.architecture == "bert"
+    assert store.get_setting("embedding_model") == embedder.name
+    store.set_setting("embedding_model", "my-choice")
+    library.register(minilm_path(), read_only=True)  # seen again: the user's choice stays
+    assert store.get_setting("embedding_model") == "my-choice"
