@@ -232,6 +232,29 @@ def _m0004_document_sources_and_collections(db: Database) -> None:
         "ALTER TABLE documents ADD COLUMN embedding_model TEXT",
         "CREATE INDEX documents_chat ON documents(chat_id)",
         "CREATE INDEX documents_collection ON documents(collection_id)",
+        # Keyword search also sees where a passage sits (file name, heading path): a
+        # question says "my dishwasher" where the passage only says "the filter".
+        "ALTER TABLE chunks ADD COLUMN context TEXT",
+        "DROP TRIGGER chunks_fts_insert",
+        "DROP TRIGGER chunks_fts_delete",
+        "DROP TRIGGER chunks_fts_update",
+        "DROP TABLE chunks_fts",
+        """CREATE VIRTUAL TABLE chunks_fts USING fts5(
+            text, context, content='chunks', content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2')""",
+        """CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN
+            INSERT INTO chunks_fts(rowid, text, context) VALUES (new.id, new.text, new.context);
+        END""",
+        """CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
+            INSERT INTO chunks_fts(chunks_fts, rowid, text, context)
+            VALUES ('delete', old.id, old.text, old.context);
+        END""",
+        """CREATE TRIGGER chunks_fts_update AFTER UPDATE OF text, context ON chunks BEGIN
+            INSERT INTO chunks_fts(chunks_fts, rowid, text, context)
+            VALUES ('delete', old.id, old.text, old.context);
+            INSERT INTO chunks_fts(rowid, text, context) VALUES (new.id, new.text, new.context);
+        END""",
+        "INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')",
     )
 
 
@@ -1171,20 +1194,23 @@ class Store:
 
     @_locked
     def keyword_chunks(
-        self, match: str, document_ids: list[int] | None, limit: int
+        self, match: str, document_ids: list[int] | None, limit: int, context_weight: float = 1.0
     ) -> list[tuple[int, float]]:
-        """(chunk id, BM25 score: lower is better) for an FTS5 ``match`` expression."""
+        """(chunk id, BM25 score: lower is better) for an FTS5 ``match`` expression; words in a
+        passage's context (file name, headings) count ``context_weight`` as much as its text."""
         if not match or document_ids == []:
             return []
         sql = (
-            "SELECT chunks_fts.rowid, bm25(chunks_fts) FROM chunks_fts "
+            "SELECT chunks_fts.rowid, bm25(chunks_fts, 1.0, ?) AS score FROM chunks_fts "
             "JOIN chunks c ON c.id = chunks_fts.rowid WHERE chunks_fts MATCH ?"
         )
-        params: list[Any] = [match]
+        if context_weight <= 0:  # the passage text alone
+            match = f"text : ({match})"
+        params: list[Any] = [context_weight, match]
         if document_ids is not None:
             sql += f" AND c.document_id IN ({', '.join('?' * len(document_ids))})"
             params += document_ids
-        rows = self.db.execute(sql + " ORDER BY bm25(chunks_fts) LIMIT ?", [*params, limit])
+        rows = self.db.execute(sql + " ORDER BY score LIMIT ?", [*params, limit])
         return [(int(r[0]), float(r[1])) for r in rows.fetchall()]
 
     @_locked

@@ -7,6 +7,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -148,10 +149,26 @@ def pending_documents(store: Store) -> list[Document]:
 # ---------------------------------------------------------------------------
 # Indexing
 # ---------------------------------------------------------------------------
-def _chunk_record(ordinal: int, draft: ChunkDraft) -> dict[str, object]:
+def passage_context(document_name: str, heading: str | None) -> str:
+    """What keyword search also matches a passage by: its file's name in words and its
+    heading path ("dishwasher aquaclean d45 manual > Cleaning the filter")."""
+    words = re.sub(r"[-_.]+", " ", Path(document_name).stem).strip()
+    return f"{words} > {heading}" if heading else words
+
+
+def _heading_only(draft: ChunkDraft) -> bool:
+    """A section with a title and nothing under it ("# Warranty" before its first "##"):
+    not a passage worth finding, and its shortness would rank it first in BM25."""
+    if not draft.heading:
+        return False
+    return draft.text.lstrip("#").strip() == draft.heading.rsplit(" > ", 1)[-1].strip()
+
+
+def _chunk_record(ordinal: int, draft: ChunkDraft, document: Document) -> dict[str, object]:
     return {
         "ordinal": ordinal, "text": draft.text, "page": draft.page, "heading": draft.heading,
         "start_char": draft.start_char, "end_char": draft.end_char,
+        "context": passage_context(document.name, draft.heading),
     }  # fmt: skip
 
 
@@ -238,10 +255,11 @@ class Indexer:
         resume = document.progress
         batch: list[dict[str, object]] = []
         ordinal = -1
-        for ordinal, draft in enumerate(drafts):
+        passages = (d for d in drafts if not _heading_only(d))
+        for ordinal, draft in enumerate(passages):
             if ordinal < resume:
                 continue
-            batch.append(_chunk_record(ordinal, draft))
+            batch.append(_chunk_record(ordinal, draft, document))
             if len(batch) >= _BATCH:
                 self.store.add_chunks(document.id, batch, progress=ordinal + 1)
                 batch = []

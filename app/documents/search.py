@@ -33,6 +33,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # bench/bench_documents.py (see bench/results/documents.md).
 RRF_K = 60
 KEYWORD_WEIGHT = 1.0
+# BM25 weight of a passage's file name and heading path against its text (1.0).
+CONTEXT_WEIGHT = 1.0
 DENSE_WEIGHT = 1.0
 _CANDIDATES = 50
 
@@ -93,11 +95,13 @@ class Searcher:
         *,
         keyword_weight: float = KEYWORD_WEIGHT,
         dense_weight: float = DENSE_WEIGHT,
+        context_weight: float = CONTEXT_WEIGHT,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.keyword_weight = keyword_weight
         self.dense_weight = dense_weight
+        self.context_weight = context_weight
         self._vectors = _Vectors()
 
     def search(
@@ -112,7 +116,7 @@ class Searcher:
             return []
         by_id = {d.id: d for d in documents}
         keyword = self.store.keyword_chunks(
-            keyword_query(question), list(by_id), max(limit, _CANDIDATES)
+            keyword_query(question), list(by_id), max(limit, _CANDIDATES), self.context_weight
         )
         keyword_ranks = {chunk_id: rank for rank, (chunk_id, _) in enumerate(keyword, 1)}
         dense_ranks = self._dense(question, documents)

@@ -49,6 +49,8 @@ def test_markdown_is_indexed_with_heading_paths(store: Store, chat_id: int, tmp_
     headings = {c.heading for c in chunks}
     assert "Heat pump guide > Filters" in headings
     assert "Heat pump guide > Defrost" in headings
+    # The title alone ("# Heat pump guide" before its first section) is not a passage.
+    assert all(c.text.strip() != "# Heat pump guide" for c in chunks)
     text = guide.read_text()
     for chunk in chunks:
         assert chunk.start_char is not None and chunk.end_char is not None

@@ -180,3 +180,23 @@ def test_embedding_resumes_and_follows_a_change_of_model(
     before = store.chunk_embeddings([d.id for d in documents])
     assert list(embed_documents(store, embedder, documents)) == []  # nothing left to do
     assert store.chunk_embeddings([d.id for d in documents]) == before
+
+
+def test_file_names_and_headings_help_keyword_search(store: Store, tmp_path: Path) -> None:
+    chat = store.create_chat("x")
+    for name, text in (
+        (
+            "vortex-cordless-vacuum-warranty.md",
+            "# Warranty\n\n## Power\n\nIt runs 40 minutes on a charge.",
+        ),
+        ("kettle-manual.md", "# Manual\n\n## Base\n\nThe base holds no battery: no battery care."),
+    ):
+        (tmp_path / name).write_text(text)
+        add_paths(store, [tmp_path / name], chat_id=chat.id)
+    list(Indexer(store).run())
+    question = "how long does my cordless vacuum keep going?"
+    best = Searcher(store).search(question)[0]
+    assert best.document.name == "vortex-cordless-vacuum-warranty.md"
+    assert best.chunk.text.endswith("It runs 40 minutes on a charge.")
+    # The passage never says "cordless" or "vacuum": only its file name does.
+    assert Searcher(store, context_weight=0.0).search(question) == []
