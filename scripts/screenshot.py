@@ -1,7 +1,8 @@
 """Saves PNGs of Hearth's window for docs/screenshots (run under xvfb-run for a real X11 window).
 
-Usage: xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshot.py
-The chat shown is written straight into a throw-away data folder (no model runs).
+Usage: xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshot.py [SHOT...]
+SHOT: first-launch, chat, documents (default: all). The chats shown are written straight
+into a throw-away data folder (no model runs); the documents are real files, indexed.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.context import Context
-from app.store import MessageStats
+from app.documents.ingest import Indexer, add_paths
+from app.store import MessageStats, SourceRecord, Store
+from tests.support.documents import make_pdf
 from tests.support.gguf_builder import write_tiny_model
 from ui.application import build_window, create_application
 
@@ -40,22 +43,91 @@ print([p["name"] for p in by_age])
 Pass `reverse=True` for descending order."""
 
 
+REPORT_PAGES = [
+    "Hearth field study, spring season\n\nThis report sums up twelve weeks of measurements "
+    "at the three river stations. Water levels stayed within the normal band for most of "
+    "the season.",
+    "Station notes\n\nThe harbor station recorded the highest readings. A lamp failure on "
+    "the north mast cut two nights of data; the team replaced it on day 41.",
+    "Results\n\nAverage flow rose 14% compared with last spring. The largest rise, 22%, was "
+    "measured at the stone bridge after the April storms. Winter levels were lower than "
+    "expected, which left the reservoirs at 71% of capacity when the season began.",
+    "Recommendations\n\nMove the harbor sensor two metres upstream, keep a spare lamp at "
+    "each mast, and repeat the survey in autumn with the same three stations.",
+    "Appendix: equipment list and calibration dates.",
+]
+NOTES = """# Field notes
+
+## Storm week
+The April storms raised the river fast. The stone bridge gauge went from 1.2 m to 2.1 m
+in two days, the biggest jump of the season.
+
+## Equipment
+The north mast lamp failed on day 39 and was replaced on day 41.
+"""
+QUESTION = "How much did the river flow change this spring, and where was it largest?"
+GROUNDED_ANSWER = (
+    "Average flow rose **14%** compared with last spring [2]. The largest rise was at the "
+    "**stone bridge**: 22%, measured after the April storms [2], when the gauge went from "
+    "1.2 m to 2.1 m in two days [3].\n\n"
+    "Winter levels were lower than expected, so the reservoirs started the season at 71% "
+    "of capacity [2]."
+)
+
+
+def add_documents_chat(store: Store, folder: Path) -> int:
+    """A chat with a five-page PDF, Markdown notes and a damaged file, indexed for real, and
+    an answer that cites them (its sources saved as a grounded answer's would be)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    report = make_pdf(folder / "field-study-2025.pdf", REPORT_PAGES)
+    notes = folder / "field-notes.md"
+    notes.write_text(NOTES, encoding="utf-8")
+    broken = folder / "old-survey.pdf"
+    broken.write_bytes(b"%PDF-1.4\n% cut short by a failed download\n")
+    chat = store.create_chat("Spring river survey")
+    added = add_paths(store, [report, notes, broken], chat_id=chat.id)
+    for _ in Indexer(store).run([d.id for d in added.added]):
+        pass
+    documents = {d.name: d for d in store.chat_documents(chat.id)}
+    chunks = {c.page or 0: c for c in store.document_chunks(documents["field-study-2025.pdf"].id)}
+    storm = store.document_chunks(documents["field-notes.md"].id)[0]
+    sources = [
+        SourceRecord(1, report.name, str(report), chunks[2].text, page=2,
+                     chunk_id=chunks[2].id, document_id=chunks[2].document_id),
+        SourceRecord(2, report.name, str(report), chunks[3].text, page=3,
+                     chunk_id=chunks[3].id, document_id=chunks[3].document_id),
+        SourceRecord(3, notes.name, str(notes), storm.text, heading=storm.heading,
+                     chunk_id=storm.id, document_id=storm.document_id),
+    ]  # fmt: skip
+    store.append_message(chat.id, "user", QUESTION)
+    answer = store.append_message(chat.id, "assistant", GROUNDED_ANSWER, model="Qwen3 0.6B")
+    store.save_sources(answer.id, sources)
+    store.finish_message(
+        answer.id,
+        stats=MessageStats(612, 88, 201.0, 36.2, "eos"),
+        meta={"documents_mode": "retrieval"},
+    )
+    return chat.id
+
+
 def settle(app: object, ms: int = 500) -> None:
     QTimer.singleShot(ms, app.quit)  # type: ignore[attr-defined]
     app.exec()  # type: ignore[attr-defined]
 
 
 def main() -> int:
+    shots = set(sys.argv[1:]) or {"first-launch", "chat", "documents"}
     OUT.mkdir(parents=True, exist_ok=True)
     app = create_application()
     with tempfile.TemporaryDirectory() as home, Context.open(home, logging_to_file=False) as ctx:
-        window = build_window(ctx, app)
-        window.resize(1280, 800)
-        window.show()
-        settle(app)
-        window.grab().save(str(OUT / "first-launch.png"))
-        window.shutdown()
-        window.close()
+        if "first-launch" in shots:
+            window = build_window(ctx, app)
+            window.resize(1280, 800)
+            window.show()
+            settle(app)
+            window.grab().save(str(OUT / "first-launch.png"))
+            window.shutdown()
+            window.close()
 
         models = ctx.models_dir / "Qwen" / "Qwen3-0.6B-GGUF"
         models.mkdir(parents=True)
@@ -72,7 +144,7 @@ def main() -> int:
             answer.id,
             stats=MessageStats(41, 187, 142.0, 38.6, "eos"),
         )
-        for theme in ("light", "dark"):
+        for theme in ("light", "dark") if "chat" in shots else ():
             ctx.store.set_setting("theme", theme)
             window = build_window(ctx, app)
             window.resize(1280, 800)
@@ -80,6 +152,26 @@ def main() -> int:
             window.open_chat(chat.id)
             settle(app, 800)
             window.grab().save(str(OUT / f"chat-{theme}.png"))
+            window.shutdown()
+            window.close()
+        if "documents" in shots:
+            documents_chat = add_documents_chat(ctx.store, Path(home) / "Documents")
+            ctx.store.set_setting("theme", "dark")
+            window = build_window(ctx, app)
+            window.resize(1280, 800)
+            window.show()
+            window.open_chat(documents_chat)
+            settle(app, 800)
+            window.grab().save(str(OUT / "documents.png"))
+            answer = ctx.store.thread(documents_chat)[-1]
+            dialog = window.chat_page.view.open_source(answer.id, 2)
+            if dialog is not None:
+                dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+                settle(app, 500)  # quitting the loop closes the dialog: it stays for grab()
+                dialog.show()
+                settle(app, 300)
+                dialog.grab().save(str(OUT / "source-passage.png"))
+                dialog.close()
             window.shutdown()
             window.close()
     for name in sorted(OUT.glob("*.png")):

@@ -1,12 +1,22 @@
-"""The chat page: header (title, model picker, load), the conversation and the composer,
-wired to the store (reads, new chats, branch switches) and to the EngineController."""
+"""The chat page: header (title, model picker, load), the conversation, the chat's
+documents and the composer, wired to the store (reads, new chats, branch switches), the
+EngineController and the DocumentsController (files dropped on the page are added)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPainter, QPaintEvent, QPalette, QPen, QShortcut
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -20,12 +30,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.chat import load_options_for, turns_for
+from app.chat import SourcesUsed, load_options_for, turns_for
 from app.engine import ContextTrimmed, LoadedModel
 from app.errors import HearthError
-from app.store import Message, ModelEntry, Store
+from app.store import Message, ModelEntry, SourceRecord, Store
 from ui.chat_view import ChatView
 from ui.composer import Composer
+from ui.documents_controller import DocumentsController
+from ui.documents_panel import DocumentsPanel
 from ui.engine_controller import EngineController
 
 NO_MODEL_REASON = "Load a model to start chatting"
@@ -37,6 +49,12 @@ def title_for(text: str) -> str:
     """A new chat's title: the first non-empty line of its first message, shortened."""
     line = next((part.strip() for part in text.splitlines() if part.strip()), "New chat")
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def title_for_documents(paths: list[Path]) -> str:
+    """A chat started by dropping files: named after them."""
+    first = paths[0].name or str(paths[0])
+    return first if len(paths) == 1 else f"{first} and {len(paths) - 1} more"
 
 
 def sibling_positions(messages: list[Message]) -> dict[int, tuple[int, int]]:
@@ -75,12 +93,22 @@ class ModelPicker(QComboBox):
 class ChatPage(QWidget):
     chatChanged = Signal(int)  # a chat was created or renamed
     statusMessage = Signal(str)
+    modelFilesDropped = Signal(list)  # list[Path] of .gguf files dropped on the page
 
-    def __init__(self, store: Store, engine: EngineController, parent: QWidget | None = None):
+    def __init__(
+        self,
+        store: Store,
+        engine: EngineController,
+        parent: QWidget | None = None,
+        *,
+        documents: DocumentsController | None = None,
+    ):
         super().__init__(parent)
         self.setObjectName("chatPage")
         self._store = store
         self._engine = engine
+        self.documents = documents
+        self._documents_wanted: bool | None = None  # the user's show/hide, else automatic
         self._chat_id: int | None = None
         self._thread: list[Message] = []
         self._loading = False
@@ -116,6 +144,15 @@ class ChatPage(QWidget):
         head.addWidget(self.load_progress)
         head.addWidget(self.model_picker)
         head.addWidget(self.load_button)
+        self.documents_button = QToolButton()
+        self.documents_button.setObjectName("documentsButton")
+        self.documents_button.setText("Documents")
+        self.documents_button.setToolTip("Show or hide this chat's documents")
+        self.documents_button.setCheckable(True)
+        self.documents_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.documents_button.clicked.connect(self._documents_toggled)
+        self.documents_button.setVisible(documents is not None)
+        head.insertWidget(1, self.documents_button)
 
         # ---- banner for failures, in words
         self.banner = QFrame()
@@ -149,6 +186,19 @@ class ChatPage(QWidget):
         layout.addWidget(self.header)
         layout.addWidget(self.banner)
         layout.addWidget(self.view, 1)
+        self.documents_panel: DocumentsPanel | None = None
+        if documents is not None:
+            self.documents_panel = DocumentsPanel(documents)
+            self.documents_panel.hide()
+            self.documents_panel.addRequested.connect(self.add_documents)
+            self.documents_panel.visibilityWanted.connect(self._show_documents)
+            documents.documentsChanged.connect(self._update_documents_visibility)
+            documents.notice.connect(self.statusMessage.emit)
+            panel_row = QHBoxLayout()
+            panel_row.setContentsMargins(20, 6, 20, 0)
+            panel_row.addWidget(self.documents_panel)
+            layout.addLayout(panel_row)
+            self.setAcceptDrops(True)
         layout.addLayout(composer_row)
 
         # ---- intent → controller
@@ -171,6 +221,8 @@ class ChatPage(QWidget):
         engine.contextTrimmed.connect(self._context_trimmed)
         engine.failed.connect(self._failed)
         engine.busyChanged.connect(self._busy_changed)
+        engine.sourcesUsed.connect(self._sources_used)
+        engine.embeddingProblem.connect(self.statusMessage.emit)
 
         # Esc stops the answer from anywhere on the page (editors keep Esc for themselves).
         stop = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
@@ -196,7 +248,10 @@ class ChatPage(QWidget):
             self.open_chat(None)
             self.show_error(str(exc))
             return
+        if chat_id != self._chat_id:
+            self._documents_wanted = None
         self._chat_id = chat_id
+        self._set_documents_chat(chat_id)
         if chat is None:
             self._thread = []
             self.title_label.setText("New chat")
@@ -262,6 +317,85 @@ class ChatPage(QWidget):
         self.statusMessage.emit(f"Loading {entry.name}…")
         self._engine.load(Path(entry.path), options)
 
+    # ------------------------------------------------------------- documents
+    def add_documents(self, paths: list[Path]) -> int | None:
+        """Add files and folders to the open chat (a new chat, named after them, when none
+        is open); they are indexed in the background. Returns the chat's id."""
+        if self.documents is None or not paths:
+            return None
+        if self._chat_id is None:
+            chat = self._store.create_chat(title_for_documents(paths))
+            self._chat_id = chat.id
+            self._set_documents_chat(chat.id)
+            self.title_label.setText(chat.title)
+            self.chatChanged.emit(chat.id)
+        self._show_documents(True)
+        self.documents.add_paths(paths, chat_id=self._chat_id)
+        return self._chat_id
+
+    def choose_documents(self) -> None:
+        if self.documents_panel is not None:
+            self.documents_panel.choose_files()
+
+    def choose_folder(self) -> None:
+        if self.documents_panel is not None:
+            self.documents_panel.choose_folder()
+
+    def drop_paths(self, paths: list[Path]) -> bool:
+        """What a drop on the page does: model files go to the library import, everything
+        else to this chat's documents. True when something was taken."""
+        models = [p for p in paths if p.suffix.lower() == ".gguf"]
+        others = [p for p in paths if p.suffix.lower() != ".gguf"]
+        if models:
+            self.modelFilesDropped.emit(models)
+        if others and self.documents is not None:
+            self.add_documents(others)
+        return bool(models or (others and self.documents is not None))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if self.drop_paths(paths):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def _set_documents_chat(self, chat_id: int | None) -> None:
+        if self.documents_panel is not None:
+            self.documents_panel.set_chat(chat_id)
+            self._update_documents_visibility()
+
+    def _documents_toggled(self, checked: bool) -> None:
+        self._documents_wanted = checked
+        self._update_documents_visibility()
+
+    def _show_documents(self, on: bool) -> None:
+        self._documents_wanted = on
+        self._update_documents_visibility()
+
+    def _update_documents_visibility(self) -> None:
+        panel = self.documents_panel
+        if panel is None:
+            return
+        wanted = self._documents_wanted
+        visible = wanted if wanted is not None else panel.has_content()
+        panel.setVisible(visible)
+        self.documents_button.setChecked(visible)
+        count = len(panel.documents())
+        self.documents_button.setText(f"Documents · {count}" if count else "Documents")
+
+    def _sources_used(self, event: SourcesUsed) -> None:
+        if self._answering_chat is None or self._answering_chat != self._chat_id:
+            return
+        self.view.set_sources(event.message_id, event.mode, event.sources)
+        if self.documents_panel is not None:
+            self.documents_panel.set_last_mode(event.mode)
+
     def show_error(self, text: str) -> None:
         self.banner_label.setText(text)
         self.banner.show()
@@ -287,6 +421,7 @@ class ChatPage(QWidget):
             loaded = self._engine.engine.loaded
             chat = self._store.create_chat(title_for(text), model=loaded.name if loaded else None)
             self._chat_id = chat.id
+            self._set_documents_chat(chat.id)
             self.title_label.setText(chat.title)
             self.chatChanged.emit(chat.id)
         self._answering_chat = self._chat_id
@@ -409,7 +544,18 @@ class ChatPage(QWidget):
             return
         self._thread = self._store.thread(self._chat_id)
         siblings = sibling_positions(self._store.all_messages(self._chat_id))
-        self.view.show_thread(self._thread, siblings)
+        # Only answers that used documents carry sources: one small read each.
+        sources: dict[int, list[SourceRecord]] = {
+            m.id: self._store.message_sources(m.id)
+            for m in self._thread
+            if m.role == "assistant" and "documents_mode" in m.meta
+        }
+        self.view.show_thread(self._thread, siblings, sources)
+        if self.documents_panel is not None:
+            modes = [
+                str(m.meta["documents_mode"]) for m in self._thread if "documents_mode" in m.meta
+            ]
+            self.documents_panel.set_last_mode(modes[-1] if modes else None)
 
     def _show_model_state(self) -> None:
         loaded = self._engine.engine.loaded

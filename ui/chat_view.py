@@ -34,8 +34,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.rendering import COPY_SCHEME, code_blocks, render_markdown, render_uncached
-from app.store import Message
+from app.store import Message, SourceRecord
 from ui.composer import PromptEdit
+from ui.documents_panel import SourceChips, SourcePassageDialog
 
 PAGE_SIZE = 40  # messages given widgets at a time
 # Streamed text is re-rendered at most this often. Each render rebuilds the answer's
@@ -235,6 +236,7 @@ class MessageWidget(QFrame):
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
         self._body.addWidget(self.error_label)
+        self.sources_box: SourceChips | None = None
         self._editor_box: QWidget | None = None
         self.editor: PromptEdit | None = None
 
@@ -336,6 +338,17 @@ class MessageWidget(QFrame):
             self.prev_button.setEnabled(index > 1)
             self.next_button.setEnabled(index < count)
         self._update_actions()
+
+    def set_sources(self, mode: str, sources: list[SourceRecord]) -> None:
+        """Show the documents' passages this answer was given, as clickable chips."""
+        if self.sources_box is None:
+            self.sources_box = SourceChips()
+            self.sources_box.sourceClicked.connect(
+                lambda number: self.view.open_source(self.message.id, number)
+            )
+            self._body.addWidget(self.sources_box)
+        self.sources_box.set_sources(mode, sources)
+        self.sources_box.show()
 
     def rerender(self) -> None:
         self._shown_text = self._shown_reasoning = None
@@ -574,6 +587,7 @@ class ChatView(QWidget):
     deleteRequested = Signal(int)  # message id
     siblingRequested = Signal(int, int)  # message id, -1 | +1
     copied = Signal(str)  # the text put on the clipboard
+    sourceOpened = Signal(object)  # SourceRecord shown in the passage dialog
 
     def __init__(
         self,
@@ -598,6 +612,8 @@ class ChatView(QWidget):
         self._stream: _Stream | None = None
         self._expanded: set[int] = set()
         self._highlighted: MessageWidget | None = None
+        self._sources: dict[int, tuple[str, list[SourceRecord]]] = {}
+        self.source_dialog: SourcePassageDialog | None = None
 
         self._stream_timer = QTimer(self)
         self._stream_timer.setSingleShot(True)
@@ -646,8 +662,14 @@ class ChatView(QWidget):
         layout.addWidget(self.scroll_area)
 
     # ------------------------------------------------------------ public API
-    def show_thread(self, messages: list[Message], siblings: dict[int, tuple[int, int]]) -> None:
-        """Show ``messages`` (root → leaf); ``siblings``: id → (1-based index, count).
+    def show_thread(
+        self,
+        messages: list[Message],
+        siblings: dict[int, tuple[int, int]],
+        sources: dict[int, list[SourceRecord]] | None = None,
+    ) -> None:
+        """Show ``messages`` (root → leaf); ``siblings``: id → (1-based index, count);
+        ``sources``: answer id → the documents' passages it was given.
 
         Messages already shown keep their widgets (so a new branch or a reply only
         changes what differs); another chat starts afresh with its newest page.
@@ -661,7 +683,13 @@ class ChatView(QWidget):
                 common += 1
         else:
             self._expanded.clear()
+            self._sources.clear()
             self._follow = True
+        by_id = {m.id: m for m in messages}
+        for message_id, records in (sources or {}).items():
+            if message_id in by_id and records:
+                mode = str(by_id[message_id].meta.get("documents_mode", "retrieval"))
+                self._sources[message_id] = (mode, list(records))
         if not old or common < self._first or (not common and old):
             self._clear_widgets()
             self._messages = list(messages)
@@ -677,6 +705,8 @@ class ChatView(QWidget):
                 widget.set_message(
                     messages[i], self._siblings.get(messages[i].id), is_last=i == last
                 )
+                if widget.sources_box is None and messages[i].id in self._sources:
+                    widget.set_sources(*self._sources[messages[i].id])
             self._build_range(common, len(messages))
         if self._stream is not None and self._stream.message_id not in self._widgets:
             self._end_stream()
@@ -719,6 +749,37 @@ class ChatView(QWidget):
                         is_last=i == len(self._messages) - 1,
                     )
                 break
+
+    def set_sources(self, message_id: int, mode: str, sources: list[SourceRecord]) -> None:
+        """The passages an answer was given ("whole" documents or "retrieval")."""
+        if not sources:
+            return
+        self._sources[message_id] = (mode, list(sources))
+        widget = self._widgets.get(message_id)
+        if widget is not None:
+            widget.set_sources(mode, sources)
+
+    def sources_of(self, message_id: int) -> list[SourceRecord]:
+        return list(self._sources.get(message_id, ("", []))[1])
+
+    def open_source(self, message_id: int, number: int) -> SourcePassageDialog | None:
+        """Show the passage of source ``number`` of an answer in a small dialog."""
+        source = next((s for s in self.sources_of(message_id) if s.number == number), None)
+        if source is None:
+            return None
+        if self.source_dialog is not None:
+            self.source_dialog.close()
+        dialog = SourcePassageDialog(source, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _result: self._source_dialog_closed(dialog))
+        self.source_dialog = dialog
+        dialog.show()
+        self.sourceOpened.emit(source)
+        return dialog
+
+    def _source_dialog_closed(self, dialog: SourcePassageDialog) -> None:
+        if self.source_dialog is dialog:
+            self.source_dialog = None
 
     def scroll_to_message(self, message_id: int) -> bool:
         """Bring a message into view (building older pages as needed) and flash it."""
@@ -807,6 +868,8 @@ class ChatView(QWidget):
         for i in range(start, end):
             message = self._messages[i]
             widget = MessageWidget(self, message, self._siblings.get(message.id), is_last=i == last)
+            if message.id in self._sources:
+                widget.set_sources(*self._sources[message.id])
             self._widgets[message.id] = widget
             column.insertWidget(position, widget)
             position += 1

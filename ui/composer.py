@@ -6,7 +6,15 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QFocusEvent, QFontMetricsF, QKeyEvent, QResizeEvent
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QFocusEvent,
+    QFontMetricsF,
+    QKeyEvent,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -94,6 +102,25 @@ class PromptEdit(QPlainTextEdit):
             if self.document().size().height() > self._max_lines
             else Qt.ScrollBarPolicy.ScrollBarAlwaysOff
         )
+
+    # Dropped files are not text to type: leave them to the page (it adds documents).
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.ignore()
+            return
+        super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.ignore()
+            return
+        super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.ignore()
+            return
+        super().dropEvent(event)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

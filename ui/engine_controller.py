@@ -1,5 +1,7 @@
 """The desktop's handle on the engine: load, send, regenerate, edit, continue and stop,
-each run as a background Job, reported through signals carrying plain data."""
+each run as a background Job, reported through signals carrying plain data. Embedding
+documents' passages runs here too (one short batch per job, only while no answer is
+being written), since every llama.cpp call belongs on the one engine thread."""
 
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.chat import ChatEvent, ChatRunner, MessageSaved
+from app.chat import ChatEvent, ChatRunner, MessageSaved, SourcesUsed
+from app.documents.embeddings import Embedder, embed_documents, embedding_model_path
+from app.documents.grounding import Grounder
+from app.documents.search import Searcher
 from app.engine import (
     CancelToken,
     ContextTrimmed,
@@ -21,6 +26,7 @@ from app.engine import (
     LoadOptions,
     TextDelta,
 )
+from app.errors import HearthError
 from app.store import Store
 from ui.workers import Job, WorkerThread
 
@@ -64,14 +70,26 @@ class EngineController(QObject):
     generationDone = Signal(object)  # GenerationDone
     failed = Signal(str)
     busyChanged = Signal(bool)
+    sourcesUsed = Signal(object)  # SourcesUsed
+    embedProgress = Signal(object)  # EmbedProgress
+    embeddingProblem = Signal(str)  # the embedding model cannot be used, in words
 
     def __init__(
         self, store: Store, engine: Engine | None = None, *, idle_unload_minutes: int = 0
     ) -> None:
         super().__init__()
         self.engine = engine or Engine()
-        self.runner = ChatRunner(store, self.engine)
+        self._store = store
+        self.searcher = Searcher(store)
+        self.runner = ChatRunner(store, self.engine, grounder=Grounder(store, self.searcher))
         self._job: Job | None = None
+        # The embedding model: built lazily on the engine thread, re-read from the setting
+        # before each use (None: keyword search only).
+        self._embedder: Embedder | None = None
+        self._embedder_key: str | None = None
+        self._embedder_problem: str | None = None
+        self._embed_queue: list[int] = []  # document ids whose passages need vectors
+        self._embed_job: Job | None = None
         self._load_job: Job | None = None
         # Every llama.cpp call runs on this one thread, in order.
         self._thread = WorkerThread("hearth-engine", self)
@@ -95,9 +113,13 @@ class EngineController(QObject):
         job.progress.connect(self.loadProgress.emit)
         job.succeeded.connect(self.modelLoaded.emit)
         job.failed.connect(self.loadFailed.emit)
-        job.finished.connect(lambda: setattr(self, "_load_job", None))
+        job.finished.connect(self._load_finished)
         self._load_job = job
         self._thread.submit(job)
+
+    def _load_finished(self) -> None:
+        self._load_job = None
+        self._pump_embedding()
 
     def unload(self) -> None:
         """Free the loaded model's memory (refused while it is answering)."""
@@ -115,27 +137,50 @@ class EngineController(QObject):
 
     # ------------------------------------------------------------ generate
     def send(self, chat_id: int, text: str) -> None:
-        self._run(lambda token: self.runner.send(chat_id, text, cancel=token))
+        self._run(lambda token: self.runner.send(chat_id, text, cancel=token), chat_id)
 
     def regenerate(self, message_id: int) -> None:
-        self._run(lambda token: self.runner.regenerate(message_id, cancel=token))
+        self._run(
+            lambda token: self.runner.regenerate(message_id, cancel=token),
+            self._chat_of(message_id),
+        )
 
     def edit(self, message_id: int, text: str) -> None:
-        self._run(lambda token: self.runner.edit(message_id, text, cancel=token))
+        self._run(
+            lambda token: self.runner.edit(message_id, text, cancel=token),
+            self._chat_of(message_id),
+        )
 
     def continue_answer(self, message_id: int) -> None:
-        self._run(lambda token: self.runner.continue_answer(message_id, cancel=token))
+        self._run(
+            lambda token: self.runner.continue_answer(message_id, cancel=token),
+            self._chat_of(message_id),
+        )
+
+    def _chat_of(self, message_id: int) -> int | None:
+        try:
+            return self._store.get_message(message_id).chat_id
+        except HearthError:
+            return None
 
     def stop(self) -> None:
         """Stop the answer at the next token; what was written stays."""
         if self._job is not None:
             self._job.stop()
 
-    def _run(self, make: Callable[[CancelToken], Iterator[ChatEvent]]) -> None:
+    def _run(
+        self, make: Callable[[CancelToken], Iterator[ChatEvent]], chat_id: int | None = None
+    ) -> None:
         if self._job is not None:
             self.failed.emit("The model is still answering; stop it or wait for it to finish.")
             return
-        job = Job.from_generator(lambda token: batched_text(make(token)))
+
+        def events(token: CancelToken) -> Iterator[ChatEvent]:
+            if chat_id is not None and self._store.chat_documents(chat_id):
+                self._refresh_embedder()  # search by meaning when the user has a model
+            return batched_text(make(token))
+
+        job = Job.from_generator(events)
         job.progress.connect(self._dispatch)
         job.failed.connect(self.failed.emit)
         job.finished.connect(self._finished)
@@ -152,20 +197,138 @@ class EngineController(QObject):
             self.contextTrimmed.emit(event)
         elif isinstance(event, GenerationDone):
             self.generationDone.emit(event)
+        elif isinstance(event, SourcesUsed):
+            self.sourcesUsed.emit(event)
 
     def _finished(self) -> None:
         self._job = None
         self.busyChanged.emit(False)
+        self._pump_embedding()
+
+    # ----------------------------------------------------------- embeddings
+    def queue_embedding(self, document_ids: list[int]) -> None:
+        """Give these documents' passages vectors when the engine is free, one short batch
+        per job so that a question asked meanwhile waits at most for one batch."""
+        for document_id in document_ids:
+            if document_id not in self._embed_queue:
+                self._embed_queue.append(document_id)
+        self._pump_embedding()
+
+    def forget_embedding(self, document_id: int) -> None:
+        """A removed document: no more embedding for it."""
+        if document_id in self._embed_queue:
+            self._embed_queue.remove(document_id)
+
+    @property
+    def embedding_pending(self) -> bool:
+        return bool(self._embed_queue) or self._embed_job is not None
+
+    def _pump_embedding(self) -> None:
+        if (
+            not self._embed_queue
+            or self._embed_job is not None
+            or self._job is not None
+            or self._load_job is not None
+        ):
+            return
+        document_id = self._embed_queue[0]
+
+        def call(token: CancelToken, report: Callable[[Any], None]) -> bool:
+            """One batch of the document; True when it has no passage left without a vector."""
+            embedder = self._refresh_embedder()
+            if embedder is None:
+                return True
+            try:
+                document = self._store.get_document(document_id)
+            except HearthError:
+                return True  # removed meanwhile
+            steps = embed_documents(self._store, embedder, [document], cancel=token)
+            step = next(steps, None)  # one batch; the rest waits for the next job
+            if step is None:
+                return True
+            report(step)
+            return step.done >= step.total
+
+        job = Job.from_function(call)
+        job.progress.connect(self.embedProgress.emit)
+        job.succeeded.connect(lambda done: self._embedded(document_id, bool(done)))
+        job.failed.connect(lambda text: self._embed_failed(document_id, text))
+        job.finished.connect(self._embed_finished)
+        self._embed_job = job
+        self._thread.submit(job)
+
+    def _embedded(self, document_id: int, done: bool) -> None:
+        if done:
+            self.forget_embedding(document_id)
+            if self._embedder is None:
+                self._embed_queue.clear()  # no model: nothing in the queue can be embedded
+
+    def _embed_failed(self, document_id: int, text: str) -> None:
+        self.forget_embedding(document_id)
+        self.embeddingProblem.emit(f"Passages could not be embedded: {text}")
+
+    def _embed_finished(self) -> None:
+        self._embed_job = None
+        # Later, not now: a question sent in the meantime gets the engine first.
+        QTimer.singleShot(0, self._pump_embedding)
+
+    def _refresh_embedder(self) -> Embedder | None:
+        """The embedding model the settings name, loaded (runs on the engine thread). A
+        missing or broken one is reported once, in words; search falls back to keywords."""
+        try:
+            path = embedding_model_path(self._store)
+        except HearthError as exc:
+            self._set_embedder(None, str(exc), key=f"missing:{exc}")
+            return None
+        key = str(path) if path is not None else ""
+        if key == self._embedder_key:
+            return self._embedder
+        if path is None:
+            self._set_embedder(None, None, key=key)
+            return None
+        embedder = Embedder(path)
+        try:
+            embedder.embed_query("hearth")  # loads it: a broken file fails here, not mid-answer
+        except (HearthError, OSError, RuntimeError, ValueError) as exc:
+            embedder.close()
+            self._set_embedder(
+                None,
+                f"The embedding model {path.name} cannot be used ({exc}); documents are "
+                "searched by keywords only",
+                key=key,
+            )
+            return None
+        self._set_embedder(embedder, None, key=key)
+        return embedder
+
+    def _set_embedder(self, embedder: Embedder | None, problem: str | None, *, key: str) -> None:
+        if self._embedder is not None and self._embedder is not embedder:
+            self._embedder.close()
+        self._embedder = embedder
+        self._embedder_key = key
+        self.searcher.embedder = embedder
+        if problem is not None and problem != self._embedder_problem:
+            self.embeddingProblem.emit(problem)
+        self._embedder_problem = problem
 
     def shutdown_and_wait(self) -> bool:
         """Stop any answer (it is saved as stopped), free the model, end the engine thread."""
         self._idle_timer.stop()
         if self._job is not None:
             self._job.stop()
-        unload = Job.from_function(lambda _token, _report: self.engine.close())
+        self._embed_queue.clear()
+        if self._embed_job is not None:
+            self._embed_job.stop()
+
+        def close(_token: CancelToken, _report: Callable[[Any], None]) -> None:
+            if self._embedder is not None:
+                self._embedder.close()
+            self.engine.close()
+
+        unload = Job.from_function(close)
         self._thread.submit(unload)
         return self._thread.shutdown()
 
     def _check_idle(self) -> None:
-        if self._job is None and self._load_job is None:
+        if self._job is None and self._load_job is None and self._embed_job is None:
             self.engine.unload_if_idle(self._idle_minutes * 60)

@@ -43,6 +43,7 @@ from resources import resource_path
 from ui.chat_page import ChatPage
 from ui.chat_settings_panel import ChatSettingsPanel
 from ui.chats_controller import ChatsController
+from ui.documents_controller import DocumentsController
 from ui.engine_controller import EngineController
 from ui.models_controller import ModelsController
 from ui.models_page import ModelsPage
@@ -82,11 +83,12 @@ class MainWindow(QMainWindow):
         self.chats = ChatsController(store, ctx.paths.home)
         self.models = ModelsController(store, ctx.models_dir, offline=bool(ctx.setting("offline")))
         self.settings = SettingsController(store)
+        self.documents = DocumentsController(store, self.engine)
 
         # ---- pages
         self.sidebar = Sidebar(self.chats)
         self.welcome = WelcomePage()
-        self.chat_page = ChatPage(store, self.engine)
+        self.chat_page = ChatPage(store, self.engine, documents=self.documents)
         self.models_page = ModelsPage(self.models)
         self.chat_panel = ChatSettingsPanel(self.chats)
         self.chat_panel.setMinimumWidth(300)
@@ -111,6 +113,7 @@ class MainWindow(QMainWindow):
         self._state = QSettings(str(ctx.paths.home / "ui-state.ini"), QSettings.Format.IniFormat)
         self._restore_state()
         self.models.start()
+        self.documents.start()  # documents left unfinished by the last run go on
 
     # ------------------------------------------------------------------ layout
     def _build_toolbar(self) -> None:
@@ -137,6 +140,9 @@ class MainWindow(QMainWindow):
         file = menu.addMenu("&File")
         self._action(file, "New chat", "Ctrl+N", self.new_chat)
         self._action(file, "Import a model (.gguf)…", None, self.models_page.open_import_dialog)
+        file.addSeparator()
+        self._action(file, "Add documents…", "Ctrl+Shift+O", self.add_documents)
+        self._action(file, "Add a folder of documents…", None, self.add_documents_folder)
         self._action(file, "Unload the model", None, self.engine.unload)
         file.addSeparator()
         self._action(file, "Export chat as Markdown…", None, lambda: self.export_chat("md"))
@@ -191,6 +197,7 @@ class MainWindow(QMainWindow):
         self.chats.chatSettingsChanged.connect(self._chat_settings_changed)
         self.chat_page.chatChanged.connect(lambda _id: self.chats.refresh())
         self.chat_page.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 4000))
+        self.chat_page.modelFilesDropped.connect(self.import_model_files)
         self.models_page.loadRequested.connect(self.load_model)
         self.models.libraryChanged.connect(self._library_changed)
         self.welcome.findRequested.connect(self.show_models)
@@ -287,6 +294,19 @@ class MainWindow(QMainWindow):
             self._sync_nav()
         self.chat_page.composer.focus_input()
 
+    def add_documents(self) -> None:
+        self.show_chat_page()
+        self.chat_page.choose_documents()
+
+    def add_documents_folder(self) -> None:
+        self.show_chat_page()
+        self.chat_page.choose_folder()
+
+    def show_chat_page(self) -> None:
+        if self.pages.currentWidget() is not self.chat_page:
+            self.pages.setCurrentWidget(self.chat_page)
+            self._sync_nav()
+
     def copy_last_answer(self) -> None:
         chat_id = self.chat_page.current_chat_id
         if chat_id is None:
@@ -377,6 +397,8 @@ class MainWindow(QMainWindow):
         if "theme" in changed:
             theme = apply_theme(self.app, str(changed["theme"]))
             self.chat_page.set_theme(theme)
+        if "embedding_model" in changed:
+            self.documents.start()  # passages without vectors from the new model get them
 
     def show_shortcuts(self) -> None:
         text = "\n".join(f"{keys}\t{what}" for keys, what in SHORTCUTS)
@@ -390,6 +412,8 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
 
     # -------------------------------------------------------- drag and drop
+    # Model files are imported wherever they are dropped; other files dropped on the chat
+    # page become the chat's documents (the page takes those drops itself).
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if any(u.toLocalFile().lower().endswith(".gguf") for u in event.mimeData().urls()):
             event.acceptProposedAction()
@@ -398,9 +422,12 @@ class MainWindow(QMainWindow):
         paths = [Path(u.toLocalFile()) for u in event.mimeData().urls()]
         models = [p for p in paths if p.suffix.lower() == ".gguf"]
         if models:
-            self.models.import_files(models)
-            self.statusBar().showMessage(f"Importing {len(models)} model file(s)…", 4000)
+            self.import_model_files(models)
             event.acceptProposedAction()
+
+    def import_model_files(self, models: list[Path]) -> None:
+        self.models.import_files(models)
+        self.statusBar().showMessage(f"Importing {len(models)} model file(s)…", 4000)
 
     # ------------------------------------------------------------------ state
     def _restore_state(self) -> None:
@@ -434,6 +461,7 @@ class MainWindow(QMainWindow):
         self._memory_timer.stop()
         self.chats.shutdown()
         self.models.shutdown()
+        self.documents.shutdown_and_wait()
         self.engine.shutdown_and_wait()
 
     def closeEvent(self, event: QCloseEvent) -> None:
