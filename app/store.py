@@ -1214,6 +1214,20 @@ class Store:
         return [(int(r[0]), float(r[1])) for r in rows.fetchall()]
 
     @_locked
+    def passage_frequencies(self, terms: list[str]) -> tuple[int, list[int]]:
+        """(passages in all, passages matching each FTS5 term) over every document."""
+        total = int(self.db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+        counts = [
+            int(
+                self.db.execute(
+                    "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", [term]
+                ).fetchone()[0]
+            )
+            for term in terms
+        ]
+        return total, counts
+
+    @_locked
     def chunks_without_embedding(self, document_id: int, limit: int) -> list[Chunk]:
         rows = self._all(
             "SELECT id, document_id, ordinal, text, page, heading, start_char, end_char "

@@ -200,3 +200,24 @@ def test_file_names_and_headings_help_keyword_search(store: Store, tmp_path: Pat
     assert best.chunk.text.endswith("It runs 40 minutes on a charge.")
     # The passage never says "cordless" or "vacuum": only its file name does.
     assert Searcher(store, context_weight=0.0).search(question) == []
+
+
+def test_words_in_most_passages_are_left_out_on_a_large_index(store: Store, tmp_path: Path) -> None:
+    chat = store.create_chat("x")
+    notes = tmp_path / "notes.txt"
+    notes.write_text(
+        "\n\n".join(
+            f"Report {i}: the weather was fine. "
+            + ("The boiler was serviced." if i == 7 else "")
+            + " filler text" * 80
+            for i in range(30)
+        )
+    )
+    add_paths(store, [notes], chat_id=chat.id)
+    list(Indexer(store).run())
+    searcher = Searcher(store, prune_from=0)
+    assert searcher._match("weather boiler report") == '"boiler"'
+    assert searcher._match("weather report") in ('"weather"', '"report"')  # the rarest stays
+    assert "boiler was serviced" in searcher.search("weather boiler report")[0].chunk.text
+    # Below the size where it matters, every word is kept.
+    assert Searcher(store)._match("weather boiler report") == '"weather" OR "boiler" OR "report"'
