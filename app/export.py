@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app import __version__
-from app.store import Chat, Message, MessageStats, Store
+from app.documents.grounding import source_label
+from app.store import Chat, Message, MessageStats, SourceRecord, Store
 
 
 def _when(timestamp: float) -> str:
@@ -29,8 +30,10 @@ def _stats_line(message: Message) -> str:
     return " · ".join(parts)
 
 
-def to_markdown(chat: Chat, thread: list[Message]) -> str:
-    """The visible conversation (current branch) as Markdown."""
+def to_markdown(
+    chat: Chat, thread: list[Message], sources: dict[int, list[SourceRecord]] | None = None
+) -> str:
+    """The visible conversation (current branch) as Markdown, answers with their sources."""
     lines = [f"# {chat.title}", "", f"*{_when(chat.created_at)}*"]
     if chat.model:
         lines[-1] += f" · model: `{chat.model}`"
@@ -45,6 +48,10 @@ def to_markdown(chat: Chat, thread: list[Message]) -> str:
             lines += ["<details><summary>Reasoning</summary>", "", message.reasoning.strip(),
                       "", "</details>", ""]  # fmt: skip
         lines.append(message.content.strip() or "*(empty)*")
+        given = (sources or {}).get(message.id) or []
+        if given:
+            lines += ["", "Sources:", ""]
+            lines += [f"{s.number}. {source_label(s)}" for s in given]
         if message.role == "assistant":
             footer = _stats_line(message)
             if message.status in ("stopped", "error"):
@@ -70,14 +77,18 @@ def to_json(store: Store, chat: Chat) -> dict[str, Any]:
         "exported_by": f"hearth {__version__}",
         "chat": asdict(chat),
         "current_thread": [m.id for m in store.thread(chat.id)],
-        "messages": [asdict(m) for m in messages],
+        "messages": [
+            {**asdict(m), "sources": [asdict(s) for s in store.message_sources(m.id)]}
+            for m in messages
+        ],
     }
 
 
 def export_chat(store: Store, chat_id: int, fmt: str) -> str:
     chat = store.get_chat(chat_id)
     if fmt == "md":
-        return to_markdown(chat, store.thread(chat_id))
+        thread = store.thread(chat_id)
+        return to_markdown(chat, thread, {m.id: store.message_sources(m.id) for m in thread})
     if fmt == "json":
         return json.dumps(to_json(store, chat), indent=2, ensure_ascii=False)
     raise ValueError(f"unknown export format {fmt!r}")
@@ -112,6 +123,9 @@ def import_json(store: Store, data: dict[str, Any]) -> Chat:
                 meta=message.get("meta") or {},
             )
             new_ids[message["id"]] = created.id
+            store.save_sources(
+                created.id, [SourceRecord(**s) for s in message.get("sources") or []]
+            )
             stats = MessageStats(**(message.get("stats") or {}))
             store.append_text(created.id, reasoning=str(message.get("reasoning") or ""))
             store.finish_message(

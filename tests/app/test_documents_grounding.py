@@ -3,6 +3,7 @@ sources stored with the answer and shown again when the chat is reopened."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -158,3 +159,20 @@ def test_earlier_questions_are_not_sent_with_their_sources_again(
     turns = engine.seen[-1]
     assert turns[0]["content"] == "First question?"
     assert "Sources:" in turns[-1]["content"]
+
+
+def test_exports_keep_the_sources_of_answers(
+    store: Store, report: Path, engine: RecordingEngine
+) -> None:
+    from app.export import export_chat, import_json
+
+    chat_id = index_into_chat(store, [report])
+    runner = ChatRunner(store, engine, grounder=Grounder(store), flush_seconds=0.0)
+    list(runner.send(chat_id, "When was the oven installed?", sampling=FAST))
+    markdown = export_chat(store, chat_id, "md")
+    assert "Sources:\n\n1. report.pdf, page 1\n2. report.pdf, page 2\n3. report.pdf, page 3" in (
+        markdown
+    )
+    copy = import_json(store, json.loads(export_chat(store, chat_id, "json")))
+    answer = store.thread(copy.id)[-1]
+    assert [s.page for s in store.message_sources(answer.id)] == [1, 2, 3]
