@@ -179,7 +179,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        # argparse fills an optional positional (chat's PROMPT) before the options that
+        # follow MODEL, so `hearth chat MODEL --json "question"` leaves the question over.
+        if getattr(args, "prompt", "") is None and len(extras) == 1 and extras[0][:1] != "-":
+            args.prompt = extras[0]
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extras)}")
     ctx: Context | None = None
     try:
         ctx = Context.open(args.home, verbose=args.verbose)

@@ -95,3 +95,17 @@ def test_chat_with_only_unreadable_docs_is_refused_in_words(
     assert "None of the documents could be read: movie.mp4: Hearth can't read .mp4" in (
         refused.stderr
     )
+
+
+def test_chat_with_a_collection_answers_from_it(tmp_path: Path, tiny_model: Path) -> None:
+    lease = make_pdf(tmp_path / "lease.pdf", PAGES)
+    home = tmp_path / "home"
+    assert hearth(home, "docs", "add", str(lease), "--collection", "Flat").returncode == 0
+    result = hearth(home, "chat", str(tiny_model), "--collection", "Flat", "--json",
+                    "--max-tokens", "4", "Are pets allowed?")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["documents_mode"] == "whole"
+    assert {s["name"] for s in record["sources"]} == {"lease.pdf"}
+    missing = hearth(home, "chat", str(tiny_model), "--collection", "Nope", "Hi")
+    assert missing.returncode == 1 and "no collection called 'Nope'" in missing.stderr
