@@ -4,6 +4,7 @@ showing the passage a source points to."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, QUrl, Signal
@@ -177,6 +178,20 @@ class SourceChips(QWidget):
 
 
 # --------------------------------------------------------------- passage dialog
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+_LINE_BREAK = re.compile(r"[ \t]*\n[ \t]*")
+
+
+def passage_text(source: SourceRecord) -> str:
+    """The passage as it reads: a PDF's lines broken mid-sentence are joined with spaces,
+    its blank-line paragraph breaks kept. Other files keep their lines (lists, code)."""
+    text = source.text.strip()
+    if source.page is None and not source.name.lower().endswith(".pdf"):
+        return text
+    paragraphs = _PARAGRAPH_BREAK.split(text)
+    return "\n\n".join(_LINE_BREAK.sub(" ", p) for p in paragraphs)
+
+
 class SourcePassageDialog(QDialog):
     """The passage an answer was given: its text (selectable), file and page, and a button
     that opens the file."""
@@ -206,7 +221,7 @@ class SourcePassageDialog(QDialog):
                 source.path, Qt.TextElideMode.ElideMiddle, 560
             )
         )
-        self.text = QPlainTextEdit(source.text.strip())
+        self.text = QPlainTextEdit(passage_text(source))
         self.text.setObjectName("sourceText")
         self.text.setReadOnly(True)
         self.text.setTextInteractionFlags(

@@ -114,6 +114,8 @@ class MainWindow(QMainWindow):
         self._restore_state()
         self.models.start()
         self.documents.start()  # documents left unfinished by the last run go on
+        # A new embedding model chosen in the library: give every passage its vector.
+        self.models.embeddingModelChanged.connect(lambda _name: self.documents.start())
 
     # ------------------------------------------------------------------ layout
     def _build_toolbar(self) -> None:

@@ -14,6 +14,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
+from app.catalog import is_embedding_model
+from app.documents.embeddings import embedding_model_path
 from app.downloads import Downloader, DownloadQueue, Progress
 from app.engine import CancelToken
 from app.errors import HearthError
@@ -72,6 +74,7 @@ class ModelsController(QObject):
     downloadProgress = Signal(object)  # Progress
     downloadFinished = Signal(int, str)  # download id, error in words ("" when none)
     libraryChanged = Signal(object)  # list[ModelEntry]
+    embeddingModelChanged = Signal(str)  # the library name documents are now searched with
     failed = Signal(str)
     busy = Signal(bool)
 
@@ -362,6 +365,39 @@ class ModelsController(QObject):
             return self.store.list_models()
 
         self._submit(self._library_thread, call, self.libraryChanged.emit)
+
+    @staticmethod
+    def is_embedding(entry: ModelEntry) -> bool:
+        """An embedding model: it searches documents by meaning and cannot chat."""
+        marked = entry.metadata.get("embedding_only")
+        return bool(marked) if marked is not None else is_embedding_model(entry.architecture)
+
+    def documents_model_path(self) -> str | None:
+        """The path of the embedding model documents use, or None when none is set or found."""
+        try:
+            path = embedding_model_path(self.store)
+        except HearthError:
+            return None
+        return str(path) if path is not None else None
+
+    def use_for_documents(self, name: str) -> None:
+        """Search documents by meaning with this library model (the embedding_model setting)."""
+
+        def call(
+            _token: CancelToken, _report: Callable[[Any], None]
+        ) -> tuple[str, list[ModelEntry]]:
+            entry = self.library.find(name)
+            if not self.is_embedding(entry):
+                raise HearthError(f"{entry.name} is a chat model, not an embedding model")
+            self.store.set_setting("embedding_model", entry.name)
+            return entry.name, self.store.list_models()
+
+        def done(result: tuple[str, list[ModelEntry]]) -> None:
+            chosen, models = result
+            self.libraryChanged.emit(models)
+            self.embeddingModelChanged.emit(chosen)
+
+        self._submit(self._library_thread, call, done)
 
     def reveal(self, path: str | Path) -> bool:
         """Open the folder holding ``path`` in the file manager."""

@@ -44,11 +44,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.catalog import EMBEDDING_STARTERS
 from app.chat_format import NAMED_FORMATS
 from app.downloads import Progress
 from app.hub import HubModel, RepoListing, SearchPage
 from app.store import Download, ModelEntry
 from app.units import format_bytes, format_count
+from ui.documents_panel import FlowLayout
 from ui.models_controller import FileRow, ModelsController
 
 SORTS: tuple[tuple[str, str], ...] = (
@@ -129,8 +131,44 @@ def _tree(object_name: str, headers: list[str]) -> QTreeWidget:
 
 
 # --------------------------------------------------------------------------- browse
+class EmbeddingSuggestions(QFrame):
+    """What embedding models are for, and a button per suggested one; wraps when narrow."""
+
+    repoRequested = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("embeddingSuggestions")
+        self._box = QWidget()
+        self._flow = FlowLayout(self._box, spacing=8)
+        intro = _label("For searching your documents by meaning:", "suggestionsIntro")
+        intro.setToolTip(
+            "An embedding model lets Hearth find the passages of a chat's documents by what "
+            "they mean, not only by their words. It runs beside the chat model."
+        )
+        self._flow.addWidget(intro)
+        self.buttons: dict[str, QPushButton] = {}
+        for starter in EMBEDDING_STARTERS:
+            button = _button(
+                f"{starter.label} · {format_bytes(starter.approx_bytes)}", "suggestionButton"
+            )
+            button.setToolTip(f"Open {starter.repo_id} to download {starter.filename}")
+            button.clicked.connect(lambda _=False, r=starter.repo_id: self.repoRequested.emit(r))
+            self._flow.addWidget(button)
+            self.buttons[starter.repo_id] = button
+        button.ensurePolished()
+        intro.setMinimumHeight(button.sizeHint().height())  # centred on the buttons' line
+        intro.setAlignment(Qt.AlignmentFlag.AlignVCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 6, 8, 6)
+        layout.addWidget(self._box)
+
+
 class BrowseView(QWidget):
-    """Search field, sort order, results; "More" fetches the next page."""
+    """Search field, sort order, results; "More" fetches the next page. Above the results,
+    a few embedding models suggested for searching documents by meaning."""
+
+    repoRequested = Signal(str)  # a suggested repository to open
 
     def __init__(self, controller: ModelsController) -> None:
         super().__init__()
@@ -154,6 +192,10 @@ class BrowseView(QWidget):
         bar.addWidget(self.search_field, 1)
         bar.addWidget(self.sort_combo)
         bar.addWidget(self.search_button)
+
+        self.suggestions = EmbeddingSuggestions()
+        self.suggestions.setVisible(not controller.offline)  # like the hub, nothing to fetch
+        self.suggestion_buttons = self.suggestions.buttons
 
         self.notice = _label("", "modelsNotice", wrap=True)
         self.notice.hide()
@@ -189,6 +231,7 @@ class BrowseView(QWidget):
         layout.setContentsMargins(0, 12, 0, 0)
         layout.setSpacing(10)
         layout.addLayout(bar)
+        layout.addWidget(self.suggestions)
         layout.addWidget(self.notice)
         layout.addWidget(self.results, 1)
         layout.addWidget(self.empty, 1)
@@ -198,6 +241,7 @@ class BrowseView(QWidget):
         self.search_button.clicked.connect(self.run_search)
         self.sort_combo.currentIndexChanged.connect(self._sort_changed)
         self.more_button.clicked.connect(self.more)
+        self.suggestions.repoRequested.connect(self.repoRequested.emit)
         self.results.itemSelectionChanged.connect(
             lambda: self.open_button.setEnabled(bool(self.results.selectedItems()))
         )
@@ -786,6 +830,12 @@ class LibraryView(QWidget):
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
         self.load_button = _button("Load", "primary")
+        # An embedding model is not loaded to chat: in the Load button's place, what it is.
+        self.embedding_note = _label(
+            "Embedding model: it searches documents, it can't chat", "modelsHint"
+        )
+        self.embedding_note.hide()
+        self.use_buttons: dict[int, QPushButton] = {}  # model id -> its "Use for documents"
         self.defaults_button = _button("Defaults…")
         self.reveal_button = _button("Show in folder")
         self.delete_button = _button("Delete…", "dangerButton")
@@ -793,6 +843,7 @@ class LibraryView(QWidget):
         actions = QHBoxLayout(self.action_bar)
         actions.setContentsMargins(0, 0, 0, 0)
         actions.addWidget(self.load_button)
+        actions.addWidget(self.embedding_note)
         actions.addWidget(self.defaults_button)
         actions.addWidget(self.reveal_button)
         actions.addStretch(1)
@@ -834,6 +885,8 @@ class LibraryView(QWidget):
         selected = self.selected()
         self.models = list(models)
         self.list.clear()
+        self.use_buttons.clear()
+        documents_model = self.controller.documents_model_path()
         for entry in self.models:
             item = QTreeWidgetItem(
                 [
@@ -850,17 +903,16 @@ class LibraryView(QWidget):
             item.setData(0, Qt.ItemDataRole.UserRole, entry.id)
             item.setSizeHint(0, QSize(100, 34))
             self.list.addTopLevelItem(item)
-            if entry.read_only:
-                badge = _label("read-only", "readOnlyBadge")
-                badge.setToolTip(
-                    f"In a folder Hearth only reads ({Path(entry.path).parent}); "
-                    "Hearth never deletes it."
-                )
+            marks = self._marks(entry, documents_model)
+            if marks:
                 holder = QWidget()
                 box = QHBoxLayout(holder)
                 box.setContentsMargins(4, 0, 8, 0)
-                box.addWidget(badge)
-                badge.ensurePolished()
+                box.setSpacing(6)
+                for mark in marks:
+                    mark.ensurePolished()
+                    box.addWidget(mark)
+                box.addStretch(1)
                 item.setSizeHint(6, holder.sizeHint() + QSize(16, 0))
                 self.list.setItemWidget(item, 6, holder)
             if selected is not None and entry.id == selected.id:
@@ -882,6 +934,37 @@ class LibraryView(QWidget):
             )
         self._selection_changed()
 
+    def _marks(self, entry: ModelEntry, documents_model: str | None) -> list[QWidget]:
+        """Badges (read-only, embedding model, used for documents) and the Use button."""
+        marks: list[QWidget] = []
+        if entry.read_only:
+            badge = _label("read-only", "readOnlyBadge")
+            badge.setToolTip(
+                f"In a folder Hearth only reads ({Path(entry.path).parent}); "
+                "Hearth never deletes it."
+            )
+            marks.append(badge)
+        if not self.controller.is_embedding(entry):
+            return marks
+        kind = _label("Embedding model", "embeddingBadge")
+        kind.setToolTip("Searches documents by meaning; it can't chat, so it isn't loaded here.")
+        marks.append(kind)
+        if documents_model is not None and entry.path == documents_model:
+            used = _label("✓ Used for documents", "documentsBadge")
+            used.setToolTip("Documents in your chats are searched by meaning with this model.")
+            marks.append(used)
+        else:
+            button = _button("Use for documents", "useForDocuments")
+            button.setToolTip("Search documents in your chats by meaning with this model.")
+            button.clicked.connect(lambda _=False, name=entry.name: self._use(name, button))
+            self.use_buttons[entry.id] = button
+            marks.append(button)
+        return marks
+
+    def _use(self, name: str, button: QPushButton) -> None:
+        button.setEnabled(False)  # the list is rebuilt once the setting is saved
+        self.controller.use_for_documents(name)
+
     def _source(self, entry: ModelEntry) -> str:
         if entry.repo_id:
             return entry.repo_id
@@ -902,6 +985,9 @@ class LibraryView(QWidget):
         entry = self.selected()
         for button in (self.load_button, self.defaults_button, self.reveal_button):
             button.setEnabled(entry is not None)
+        embedding = entry is not None and self.controller.is_embedding(entry)
+        self.load_button.setVisible(not embedding)
+        self.embedding_note.setVisible(embedding)
         self.delete_button.setEnabled(entry is not None and not entry.read_only)
         self.delete_button.setToolTip(
             "Hearth never deletes files in folders it only reads."
@@ -918,7 +1004,7 @@ class LibraryView(QWidget):
 
     def _load(self) -> None:
         entry = self.selected()
-        if entry is not None:
+        if entry is not None and not self.controller.is_embedding(entry):
             self.loadRequested.emit(entry)
 
     def _reveal(self) -> None:
@@ -1014,6 +1100,7 @@ class ModelsPage(QWidget):
         self.banner_close.clicked.connect(self.clear_error)
         self.browse.results.itemActivated.connect(self._open_item)
         self.browse.open_button.clicked.connect(self._open_selected)
+        self.browse.repoRequested.connect(self.open_repo)
         self.repo.backRequested.connect(lambda: self.browse_stack.setCurrentWidget(self.browse))
         self.library.loadRequested.connect(self.loadRequested.emit)
         controller.failed.connect(self.show_error)
@@ -1061,6 +1148,8 @@ class ModelsPage(QWidget):
         self.banner.show()
         self.repo.open_failed()
         self.browse.more_button.setEnabled(True)
+        for button in self.library.use_buttons.values():  # a choice that failed can be retried
+            button.setEnabled(True)
         self._sync_repo()  # a download that could not start offers its button again
 
     def clear_error(self) -> None:

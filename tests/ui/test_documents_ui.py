@@ -257,6 +257,20 @@ def test_pending_documents_resume_when_the_window_starts(
         window.shutdown()
 
 
+def test_choosing_another_embedding_model_in_the_library_restarts_embedding(
+    ctx: Context, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = build_window(ctx, create_application())
+    qtbot.addWidget(window)
+    try:
+        starts: list[bool] = []
+        monkeypatch.setattr(window.documents, "start", lambda: starts.append(True))
+        window.models.embeddingModelChanged.emit("bge-small")
+        assert starts == [True]
+    finally:
+        window.shutdown()
+
+
 # ------------------------------------------------------------------ sources
 def test_an_answer_in_a_chat_with_documents_shows_sources_that_survive_reopening(
     page: ChatPage,

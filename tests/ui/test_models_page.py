@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,12 +15,15 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QTreeWidget, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
+from app.catalog import EMBEDDING_STARTERS
 from app.downloads import Progress
+from app.library import Library
 from app.store import Store
 from tests.app import conftest as hub_fixtures
 from tests.app.conftest import TINY_REPO
 from tests.conftest import GgufFiles
 from tests.support.fake_hub import FakeHub
+from tests.support.minilm import minilm_path
 from ui.models_controller import FileRow, ModelsController
 from ui.models_page import DefaultsDialog, DownloadRow, ModelsPage
 
@@ -522,6 +526,94 @@ def test_reveal_opens_the_models_folder(
     model.write_bytes(b"")
     assert page.controller.reveal(model)
     assert [u.toLocalFile() for u in opened] == [str(model.parent)]
+
+
+# ------------------------------------------------------------------ embedding models
+def test_embedding_models_are_suggested_and_open_in_the_repo_view(
+    fake_hub: FakeHub, make_page: MakePage, gguf_files: GgufFiles, qtbot: QtBot
+) -> None:
+    suggested = EMBEDDING_STARTERS[1]
+    fake_hub.add_model(
+        suggested.repo_id, {suggested.filename: gguf_files.tiny("embed.gguf").read_bytes()}
+    )
+    page = make_page()
+    assert not page.browse.suggestions.isHidden()
+    buttons = page.browse.suggestion_buttons
+    assert list(buttons) == [s.repo_id for s in EMBEDDING_STARTERS]
+    for starter in EMBEDDING_STARTERS:
+        assert buttons[starter.repo_id].text().startswith(starter.label)
+        assert "MB" in buttons[starter.repo_id].text(), "with its approximate size"
+
+    with qtbot.waitSignal(page.controller.repoLoaded, timeout=WAIT) as loaded:
+        QTest.mouseClick(buttons[suggested.repo_id], Qt.MouseButton.LeftButton)
+    assert loaded.args[0].repo_id == suggested.repo_id
+    assert page.tabs.currentWidget() is page.browse_stack
+    assert page.browse_stack.currentWidget() is page.repo
+    assert page.repo.title.text() == suggested.repo_id
+    assert list(page.repo.download_buttons) == [suggested.filename]
+
+
+def test_offline_mode_hides_the_embedding_suggestions(make_page: MakePage) -> None:
+    page = make_page(offline=True)
+    assert page.browse.suggestions.isHidden()
+
+
+def embedding_marks(page: ModelsPage, name: str) -> tuple[list[str], QPushButton | None]:
+    """The badge texts in a library row's last column, and its Use for documents button."""
+    tree = page.library.list
+    rows = [item(tree, i) for i in range(tree.topLevelItemCount())]
+    [row] = [r for r in rows if r.text(0) == name]
+    holder = tree.itemWidget(row, 6)
+    assert holder is not None, f"{name} has marks"
+    labels = [label.text() for label in holder.findChildren(QLabel)]
+    buttons = holder.findChildren(QPushButton)
+    return labels, buttons[0] if buttons else None
+
+
+def test_an_embedding_model_in_the_library_says_documents_use_it_and_cannot_be_loaded(
+    make_page: MakePage, store: Store, models_dir: Path, qtbot: QtBot
+) -> None:
+    embedder = Library(store, models_dir).import_file(minilm_path(), "link")
+    assert store.get_setting("embedding_model") == embedder.name
+    page = make_page()
+    labels, button = embedding_marks(page, embedder.name)
+    assert "Embedding model" in labels
+    assert any("Used for documents" in text for text in labels)
+    assert button is None, "the model in use offers no Use button"
+
+    loaded: list[object] = []
+    page.loadRequested.connect(loaded.append)
+    row = item(page.library.list, 0)
+    page.library.list.setCurrentItem(row)
+    assert page.library.load_button.isHidden(), "no chat Load for an embedding model"
+    assert not page.library.embedding_note.isHidden()
+    page.library.list.itemDoubleClicked.emit(row, 0)
+    assert loaded == []
+
+
+def test_use_for_documents_switches_the_embedding_model_setting(
+    make_page: MakePage, store: Store, models_dir: Path, tmp_path: Path, qtbot: QtBot
+) -> None:
+    library = Library(store, models_dir)
+    first = library.import_file(minilm_path(), "link")
+    second_file = tmp_path / "second-embedder.gguf"
+    shutil.copyfile(minilm_path(), second_file)
+    second = library.import_file(second_file, "link")
+    assert store.get_setting("embedding_model") == first.name
+    page = make_page()
+    _, button = embedding_marks(page, second.name)
+    assert button is not None and button.text() == "Use for documents"
+
+    changed: list[str] = []
+    page.controller.embeddingModelChanged.connect(changed.append)
+    with qtbot.waitSignal(page.controller.libraryChanged, timeout=WAIT):
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert store.get_setting("embedding_model") == second.name
+    assert changed == [second.name]
+    labels, button = embedding_marks(page, second.name)
+    assert any("Used for documents" in text for text in labels) and button is None
+    _, first_button = embedding_marks(page, first.name)
+    assert first_button is not None, "the other one can be chosen again"
 
 
 # ------------------------------------------------------------------ the GUI thread
