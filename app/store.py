@@ -418,6 +418,10 @@ class SourceRecord:
     score: float | None = None
 
 
+# Best keyword matches looked at before a chat's scope is applied (see keyword_chunks).
+_KEYWORD_POOL = 2000
+
+
 def _locked(method: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -1200,18 +1204,30 @@ class Store:
         passage's context (file name, headings) count ``context_weight`` as much as its text."""
         if not match or document_ids == []:
             return []
-        sql = (
-            "SELECT chunks_fts.rowid, bm25(chunks_fts, 1.0, ?) AS score FROM chunks_fts "
-            "JOIN chunks c ON c.id = chunks_fts.rowid WHERE chunks_fts MATCH ?"
-        )
         if context_weight <= 0:  # the passage text alone
             match = f"text : ({match})"
-        params: list[Any] = [context_weight, match]
-        if document_ids is not None:
-            sql += f" AND c.document_id IN ({', '.join('?' * len(document_ids))})"
-            params += document_ids
-        rows = self.db.execute(sql + " ORDER BY score LIMIT ?", [*params, limit])
-        return [(int(r[0]), float(r[1])) for r in rows.fetchall()]
+        ranked = (
+            "SELECT rowid, bm25(chunks_fts, 1.0, ?) AS score FROM chunks_fts "
+            "WHERE chunks_fts MATCH ? ORDER BY score"
+        )
+        if document_ids is None:
+            found = self.db.execute(ranked + " LIMIT ?", [context_weight, match, limit])
+            return [(int(r[0]), float(r[1])) for r in found.fetchall()]
+        # Rank first, then keep the passages in scope: looking up the document of every
+        # match costs more than the ranking on a large index. A small scope in a large
+        # index may keep too few of the best ones; then every match is looked up.
+        marks = ", ".join("?" * len(document_ids))
+        rows: list[Any] = []
+        for pool in (_KEYWORD_POOL, None):
+            inner = ranked + (f" LIMIT {pool}" if pool else "")
+            rows = self.db.execute(
+                f"SELECT r.rowid, r.score FROM ({inner}) r JOIN chunks c ON c.id = r.rowid "
+                f"WHERE c.document_id IN ({marks}) ORDER BY r.score LIMIT ?",
+                [context_weight, match, *document_ids, limit],
+            ).fetchall()
+            if len(rows) >= limit or pool is None:
+                break
+        return [(int(r[0]), float(r[1])) for r in rows]
 
     @_locked
     def passage_frequencies(self, terms: list[str]) -> tuple[int, list[int]]:

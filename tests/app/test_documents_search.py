@@ -221,3 +221,22 @@ def test_words_in_most_passages_are_left_out_on_a_large_index(store: Store, tmp_
     assert "boiler was serviced" in searcher.search("weather boiler report")[0].chunk.text
     # Below the size where it matters, every word is kept.
     assert Searcher(store)._match("weather boiler report") == '"weather" OR "boiler" OR "report"'
+
+
+def test_a_small_scope_in_a_large_index_still_finds_its_passages(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.store._KEYWORD_POOL", 3)  # as if the index were huge
+    big, small = store.create_chat("big"), store.create_chat("small")
+    crowd = []
+    for i in range(6):  # short passages full of "boiler": the best matches of the index
+        crowd.append(tmp_path / f"crowd{i}.txt")
+        crowd[-1].write_text(f"Boiler boiler report {i}.")
+    mine = tmp_path / "mine.txt"
+    mine.write_text("My boiler was serviced in May, " + "and the rest is other news " * 30)
+    add_paths(store, crowd, chat_id=big.id)
+    add_paths(store, [mine], chat_id=small.id)
+    list(Indexer(store).run())
+    found = Searcher(store).search("boiler", store.chat_documents(small.id), limit=3)
+    assert [p.document.name for p in found] == ["mine.txt"]
+    assert len(store.keyword_chunks('"boiler"', None, 3)) == 3  # none of them is mine
