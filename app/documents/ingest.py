@@ -3,15 +3,18 @@ goes so that an interrupted run continues where it stopped."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import multiprocessing
 import os
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from app.documents.chunking import ChunkDraft, chunk_sections, document_passages
 from app.documents.extract import kind_for, open_document
@@ -172,6 +175,28 @@ def _chunk_record(ordinal: int, draft: ChunkDraft, document: Document) -> dict[s
     }  # fmt: skip
 
 
+@contextlib.contextmanager
+def _workers_skip_main_script() -> Iterator[None]:
+    """Spawned workers normally run the program's main script again first: for `hearth`
+    that imports the whole CLI and llama.cpp (~0.4 s per worker, more than indexing a few
+    hundred pages takes). The worker function lives in a light module, so the script is
+    not needed; while workers start, __main__ does not say where it came from."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved: dict[str, Any] = {
+        name: main.__dict__[name] for name in ("__file__", "__spec__") if name in main.__dict__
+    }
+    try:
+        main.__dict__.pop("__file__", None)
+        main.__dict__["__spec__"] = None
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
 class Indexer:
     """Indexes queued documents into passages in the store, one batch per transaction."""
 
@@ -282,13 +307,17 @@ class Indexer:
     ) -> Iterator[IndexProgress]:
         # "spawn": forking a process that runs Qt and llama.cpp threads is unsafe.
         context = multiprocessing.get_context("spawn")
+        prepared: list[Document] = []
+        for document_id in ids:
+            document = self._prepare(document_id)
+            if isinstance(document, IndexProgress):
+                yield document
+            elif document is not None:
+                prepared.append(document)
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             jobs: list[tuple[Document, Future[tuple[int | None, list[ChunkDraft]]]]] = []
-            for document_id in ids:
-                document = self._prepare(document_id)
-                if isinstance(document, IndexProgress):
-                    yield document
-                elif document is not None:
+            with _workers_skip_main_script():  # workers start at the first submits
+                for document in prepared:
                     future = pool.submit(
                         document_passages,
                         document.path,

@@ -252,3 +252,42 @@ def test_progress_reports_each_file(store: Store, chat_id: int, tmp_path: Path) 
     dones = [e.done for e in events]
     assert dones == sorted(dones) and len(events) > 2
     assert events[-1].done == events[-1].total and events[-1].passages > 64
+
+
+def test_worker_processes_do_not_run_the_main_script_again(tmp_path: Path) -> None:
+    """`hearth docs add` runs from a script importing the whole CLI and llama.cpp; spawned
+    indexing workers must not import it again (0.4 s each)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    marks = tmp_path / "imports.txt"
+    script = tmp_path / "main_script.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import os, sys
+            from pathlib import Path
+            with open({str(marks)!r}, "a") as f:
+                f.write(f"{{os.getpid()}}\\n")
+            sys.path.insert(0, {str(Path.cwd())!r})
+            from app.documents.ingest import Indexer, add_paths
+            from app.store import Store
+            if __name__ == "__main__":
+                folder = Path({str(tmp_path)!r})
+                store = Store.open(folder / "w.db")
+                chat = store.create_chat("x")
+                files = [folder / f"f{{i}}.txt" for i in range(3)]
+                for path in files:
+                    path.write_text("Some text about boilers. " * 50)
+                add_paths(store, files, chat_id=chat.id)
+                print(sorted(e.status for e in Indexer(store).run(workers=2)))
+            """
+        )
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['ready', 'ready', 'ready']"
+    assert len(marks.read_text().split()) == 1  # only the program itself ran the script
