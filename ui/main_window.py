@@ -20,6 +20,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -145,6 +146,7 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self._action(file, "Add documents…", "Ctrl+Shift+O", self.add_documents)
         self._action(file, "Add a folder of documents…", None, self.add_documents_folder)
+        self._action(file, "Add documents to a collection…", None, self.add_documents_to_collection)
         self._action(file, "Unload the model", None, self.engine.unload)
         file.addSeparator()
         self._action(file, "Export chat as Markdown…", None, lambda: self.export_chat("md"))
@@ -303,6 +305,32 @@ class MainWindow(QMainWindow):
     def add_documents_folder(self) -> None:
         self.show_chat_page()
         self.chat_page.choose_folder()
+
+    def add_documents_to_collection(self) -> None:
+        names = [c.name for c in self.documents.collections()] or ["My documents"]
+        name, ok = QInputDialog.getItem(
+            self,
+            "Add documents to a collection",
+            "Collection (pick one, or type a new name):",
+            names,
+            0,
+            True,
+        )
+        if not ok or not name.strip():
+            return
+        files, _ = QFileDialog.getOpenFileNames(self, f"Add documents to {name.strip()}")
+        if files:
+            self.add_to_collection(name, [Path(f) for f in files])
+
+    def add_to_collection(self, name: str, paths: list[Path]) -> None:
+        """Index files into a named collection (made if new) that the open chat draws on."""
+        collection = self.documents.create_collection(name)
+        if collection is None:
+            return
+        self.documents.add_paths(paths, collection_id=collection.id)
+        chat_id = self.chat_page.current_chat_id
+        if chat_id is not None:
+            self.documents.attach(chat_id, collection.id)
 
     def show_chat_page(self) -> None:
         if self.pages.currentWidget() is not self.chat_page:

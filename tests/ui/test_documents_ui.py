@@ -271,6 +271,30 @@ def test_choosing_another_embedding_model_in_the_library_restarts_embedding(
         window.shutdown()
 
 
+def test_documents_added_to_a_collection_are_indexed_and_attached_to_the_open_chat(
+    ctx: Context, files: dict[str, Path], qtbot: QtBot
+) -> None:
+    window = build_window(ctx, create_application())
+    qtbot.addWidget(window)
+    try:
+        chat = ctx.store.create_chat("Uses the manuals")
+        window.chat_page.open_chat(chat.id)
+        window.add_to_collection("Manuals", [files["md"]])
+        collection = ctx.store.find_collection("Manuals")
+        assert collection is not None
+        qtbot.waitUntil(
+            lambda: (
+                [d.status for d in ctx.store.list_documents(collection_id=collection.id)]
+                == ["ready"]
+            ),
+            timeout=TIMEOUT,
+        )
+        assert ctx.store.chat_collections(chat.id) == [collection]
+        assert [d.name for d in ctx.store.chat_documents(chat.id)] == [files["md"].name]
+    finally:
+        window.shutdown()
+
+
 # ------------------------------------------------------------------ sources
 def test_an_answer_in_a_chat_with_documents_shows_sources_that_survive_reopening(
     page: ChatPage,
