@@ -79,13 +79,21 @@ def cmd_docs_add(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_docs_index(ctx: Context, args: argparse.Namespace) -> int:
+    """Finish interrupted indexing, and give every passage a vector from the embedding
+    model (documents indexed before one was chosen get theirs now)."""
+    embedder = open_embedder(ctx.store)
     pending = pending_documents(ctx.store)
-    if not pending:
-        print("Nothing left to index.")
-        return 0
-    ended = index_documents(ctx.store, pending, embedder=open_embedder(ctx.store))
+    ended = index_documents(ctx.store, pending, embedder=None) if pending else []
     failed = [d for d in ended if d.status == "failed"]
-    print(f"{len(ended) - len(failed)} indexed, {len(failed)} failed")
+    if pending:
+        print(f"{len(ended) - len(failed)} indexed, {len(failed)} failed")
+    if embedder is not None:
+        embedded = 0
+        for step in embed_documents(ctx.store, embedder, ctx.store.list_documents()):
+            embedded = embedded + 1 if step.done == step.total else embedded
+        print(f"{embedded} documents given vectors by {embedder.name}")
+    elif not pending:
+        print("Nothing left to index.")
     return 1 if failed else 0
 
 
@@ -223,7 +231,9 @@ def add_parsers(commands: Any) -> None:
     owner.add_argument("--chat", type=int, metavar="ID", help="add to this chat instead")
     add.set_defaults(handler=cmd_docs_add)
 
-    index = cmds.add_parser("index", help="finish indexing that was interrupted")
+    index = cmds.add_parser(
+        "index", help="finish interrupted indexing; embed passages that lack vectors"
+    )
     index.set_defaults(handler=cmd_docs_index)
 
     for name, handler, text in (

@@ -109,3 +109,22 @@ def test_chat_with_a_collection_answers_from_it(tmp_path: Path, tiny_model: Path
     assert {s["name"] for s in record["sources"]} == {"lease.pdf"}
     missing = hearth(home, "chat", str(tiny_model), "--collection", "Nope", "Hi")
     assert missing.returncode == 1 and "no collection called 'Nope'" in missing.stderr
+
+
+def test_index_gives_vectors_to_documents_added_before_the_embedding_model(
+    tmp_path: Path,
+) -> None:
+    from tests.support.minilm import minilm_path
+
+    home = tmp_path / "home"
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes\n\n## Cat\n\nMittens has her vaccination every March.")
+    assert hearth(home, "docs", "add", str(notes)).returncode == 0
+    keywords = json.loads(hearth(home, "docs", "search", "kitty jabs", "--json").stdout)
+    assert keywords == []  # no shared word: keyword search cannot find it
+    assert hearth(home, "models", "import", str(minilm_path()), "--link").returncode == 0
+    indexed = hearth(home, "docs", "index")
+    assert indexed.returncode == 0, indexed.stderr
+    assert "1 documents given vectors by all-MiniLM-L6-v2-f16.gguf" in indexed.stdout
+    found = json.loads(hearth(home, "docs", "search", "kitty jabs", "--json").stdout)
+    assert found[0]["name"] == "notes.md" and found[0]["dense_rank"] == 1
