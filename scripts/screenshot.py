@@ -174,6 +174,19 @@ def main() -> int:
                 dialog.close()
             window.shutdown()
             window.close()
+        if "settings" in shots:
+            from ui.settings_dialog import SettingsDialog
+
+            ctx.store.set_setting("theme", "light")
+            window = build_window(ctx, app)
+            dialog = SettingsDialog(window.settings, window)
+            dialog.nav.setCurrentRow(list(dialog.forms).index("Documents"))
+            dialog.show()
+            settle(app, 500)
+            dialog.grab().save(str(OUT / "settings.png"))
+            dialog.close()
+            window.shutdown()
+            window.close()
     for name in sorted(OUT.glob("*.png")):
         print(name)
     return 0
