@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,9 @@ from pygments.util import ClassNotFound  # type: ignore[import-untyped]
 
 THEMES = ("light", "dark")
 COPY_SCHEME = "copy"
+SOURCE_SCHEME = "source"  # "[2]" in an answer given sources links to source:2
+
+_CITATION = re.compile(r"\[(\d{1,3})\]")
 # Past this size a code block is shown as plain text: highlighting it would stall the view.
 _HIGHLIGHT_LIMIT = 40_000
 
@@ -121,6 +125,32 @@ class _QtRenderer(RendererHTML):
     ) -> str:
         return _code_block(tokens[idx].content, "", env)
 
+    def text(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        escaped = html.escape(tokens[idx].content, quote=False)
+        sources = env.get("sources", 0)
+        if not sources or env.get("in_link"):
+            return escaped
+
+        def link(match: re.Match[str]) -> str:
+            number = int(match.group(1))
+            if not 1 <= number <= sources:
+                return match.group(0)  # not one of the numbered sources: left as written
+            return f'<a href="{SOURCE_SCHEME}:{number}">[{number}]</a>'
+
+        return _CITATION.sub(link, escaped)
+
+    def link_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        env["in_link"] = True
+        return super().renderToken(tokens, idx, options, env)
+
+    def link_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        env["in_link"] = False
+        return super().renderToken(tokens, idx, options, env)
+
     def code_inline(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
@@ -201,25 +231,27 @@ def _parser() -> MarkdownIt:
 _MD = _parser()
 
 
-def render_uncached(text: str, theme: str = "light") -> str:
-    """Markdown to Qt rich-text HTML (``theme``: "light" or "dark"); not cached.
+def render_uncached(text: str, theme: str = "light", sources: int = 0) -> str:
+    """Markdown to Qt rich-text HTML (``theme``: "light" or "dark"); not cached. With
+    ``sources`` numbered sources, citations [1]..[sources] outside code link to them.
 
     Used while an answer streams, when every render is of a new text.
     """
     theme = theme if theme in THEMES else "light"
-    env: dict[str, Any] = {"theme": theme, "code_index": 0}
+    env: dict[str, Any] = {"theme": theme, "code_index": 0, "sources": sources}
     body = _MD.render(text, env)
     return f"<html><head>{_style_sheet(palette(theme))}</head><body>{body}</body></html>"
 
 
 @functools.lru_cache(maxsize=4096)
-def render_markdown(text: str, theme: str = "light") -> str:
+def render_markdown(text: str, theme: str = "light", sources: int = 0) -> str:
     """Markdown to Qt rich-text HTML, cached on (text, theme).
 
     Raw HTML in ``text`` is shown as text, never rendered; each code block carries a
-    ``copy:<n>`` link where n indexes ``code_blocks(text)``.
+    ``copy:<n>`` link where n indexes ``code_blocks(text)``; citations link to
+    ``source:<n>`` (see ``render_uncached``).
     """
-    return render_uncached(text, theme)
+    return render_uncached(text, theme, sources)
 
 
 def code_blocks(text: str) -> list[str]:

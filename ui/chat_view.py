@@ -33,7 +33,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.rendering import COPY_SCHEME, code_blocks, render_markdown, render_uncached
+from app.rendering import (
+    COPY_SCHEME,
+    SOURCE_SCHEME,
+    code_blocks,
+    render_markdown,
+    render_uncached,
+)
 from app.store import Message, SourceRecord
 from ui.composer import PromptEdit
 from ui.documents_panel import SourceChips, SourcePassageDialog
@@ -349,6 +355,8 @@ class MessageWidget(QFrame):
             self._body.addWidget(self.sources_box)
         self.sources_box.set_sources(mode, sources)
         self.sources_box.show()
+        if self._shown_text:  # citations already shown become links to their sources
+            self.rerender()
 
     def rerender(self) -> None:
         self._shown_text = self._shown_reasoning = None
@@ -365,7 +373,8 @@ class MessageWidget(QFrame):
                 self.content.set_plain(text)
             else:
                 render = render_markdown if final else render_uncached
-                self.content.set_html(render(text, theme))
+                sources = len(self.view.sources_of(self.message.id))
+                self.content.set_html(render(text, theme, sources))
             self.content.setVisible(bool(text) or self.message.role == "user")
         if reasoning != self._shown_reasoning:
             self._shown_reasoning = reasoning
@@ -922,6 +931,9 @@ class ChatView(QWidget):
             index = int(rest)
             if index < len(blocks):
                 self._copy(blocks[index])
+            return
+        if scheme == SOURCE_SCHEME and rest.isdigit():
+            self.open_source(widget.message.id, int(rest))
             return
         if scheme.lower() in _OPENABLE_SCHEMES:
             QDesktopServices.openUrl(QUrl(href))

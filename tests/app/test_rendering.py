@@ -164,3 +164,16 @@ def test_any_text_renders_without_raw_tags(text: str) -> None:
         assert not any(name.startswith("on") for name, _ in parsed.attributes)
         assert not any(link.lower().startswith("javascript:") for link in parsed.links)
     assert isinstance(code_blocks(text), list)
+
+
+def test_citations_link_to_their_sources_outside_code_and_links() -> None:
+    html_out = render_uncached(
+        "Rose 14% [2][3]. See `x[1]`, [the site [1]](https://example.org) and [9].",
+        "light",
+        3,
+    )
+    assert '<a href="source:2">[2]</a><a href="source:3">[3]</a>' in html_out
+    assert "x[1]</code>" in html_out  # code is left alone
+    assert '<a href="https://example.org">the site [1]</a>' in html_out
+    assert "and [9]." in html_out  # not a source of this answer
+    assert "source:" not in render_uncached("Plain [1].", "light")  # no sources: no links

@@ -374,6 +374,14 @@ def test_clicking_a_source_chip_opens_its_passage_on_the_right_page(
     assert not missing.open_file()
     missing.close()
 
+    # The citation in the answer's text is a link to the same passage.
+    assert 'href="source:2"' in card.content.toHtml()
+    card.content.anchorClicked.emit(QUrl("source:2"))
+    cited = page.view.source_dialog
+    assert isinstance(cited, SourcePassageDialog)
+    assert cited.text.toPlainText() == "The lamp is on the stone."
+    cited.close()
+
 
 # --------------------------------------------------------------- embeddings
 def test_ready_documents_are_embedded_on_the_engine_thread(
