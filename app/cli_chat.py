@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from app.chat import ChatRunner, MessageSaved, SourcesUsed, load_options_for, sampling_for
-from app.cli_docs import index_documents, open_embedder, report_added, require_ready
+from app.cli_docs import (
+    index_documents,
+    open_embedder,
+    report_added,
+    require_collection,
+    require_ready,
+)
 from app.context import Context
 from app.documents.grounding import Grounder, source_label
 from app.documents.ingest import add_paths
@@ -137,10 +143,7 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
             index_documents(store, added.added, embedder=embedder)
             require_ready(store.chat_documents(chat.id), added)
         if args.collection:
-            collection = store.find_collection(args.collection)
-            if collection is None:
-                raise NotFoundError(f"There is no collection called {args.collection!r}")
-            store.attach_collection(chat.id, collection.id)
+            store.attach_collection(chat.id, require_collection(store, args.collection).id)
         engine = Engine()
         options = load_options_for(
             store,

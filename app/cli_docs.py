@@ -15,7 +15,7 @@ from app.documents.ingest import AddResult, Indexer, add_paths, pending_document
 from app.documents.search import Searcher
 from app.errors import HearthError, NotFoundError
 from app.hardware import physical_cores
-from app.store import Document, SourceRecord, Store
+from app.store import Collection, Document, SourceRecord, Store
 from app.terminal import print_json, table
 
 DEFAULT_COLLECTION = "My documents"
@@ -49,6 +49,13 @@ def index_documents(
                 print(f"  embedded {step.name}: {step.total} passages", file=sys.stderr)
         ended = [store.get_document(i) for i in ids]
     return ended
+
+
+def require_collection(store: Store, name: str) -> Collection:
+    collection = store.find_collection(name)
+    if collection is None:
+        raise NotFoundError(f"There is no collection called {name!r}")
+    return collection
 
 
 def _owner(ctx: Context, args: argparse.Namespace) -> dict[str, int]:
@@ -106,14 +113,8 @@ def _where(ctx: Context, document: Document) -> str:
 
 
 def cmd_docs_list(ctx: Context, args: argparse.Namespace) -> int:
-    if args.chat is not None:
-        documents = ctx.store.chat_documents(args.chat)
-    elif args.collection:
-        collection = ctx.store.find_collection(args.collection)
-        if collection is None:
-            raise NotFoundError(f"There is no collection called {args.collection!r}")
-        documents = ctx.store.list_documents(collection_id=collection.id)
-    else:
+    documents = _scope(ctx, args)
+    if documents is None:
         documents = ctx.store.list_documents()
     if args.json:
         print_json(
@@ -146,9 +147,7 @@ def _scope(ctx: Context, args: argparse.Namespace) -> list[Document] | None:
     if args.chat is not None:
         return ctx.store.chat_documents(args.chat)
     if args.collection:
-        collection = ctx.store.find_collection(args.collection)
-        if collection is None:
-            raise NotFoundError(f"There is no collection called {args.collection!r}")
+        collection = require_collection(ctx.store, args.collection)
         return ctx.store.list_documents(collection_id=collection.id)
     return None
 

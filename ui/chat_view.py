@@ -43,6 +43,7 @@ from app.rendering import (
 from app.store import Message, SourceRecord
 from ui.composer import PromptEdit
 from ui.documents_panel import SourceChips, SourcePassageDialog
+from ui.theme import repolish
 
 PAGE_SIZE = 40  # messages given widgets at a time
 # Streamed text is re-rendered at most this often. Each render rebuilds the answer's
@@ -99,13 +100,6 @@ def _can_continue(message: Message) -> bool:
         message.status in ("stopped", "error")
         or message.stats.stop_reason in ("max_tokens", "context_full")
     )
-
-
-def _repolish(widget: QWidget) -> None:
-    style = widget.style()
-    style.unpolish(widget)
-    style.polish(widget)
-    widget.update()
 
 
 class RichText(QTextBrowser):
@@ -560,7 +554,7 @@ class MessageWidget(QFrame):
     # ---------------------------------------------------------------- layout
     def set_highlighted(self, on: bool) -> None:
         self.bubble.setProperty("highlighted", on)
-        _repolish(self.bubble)
+        repolish(self.bubble)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         if self.message.role == "user":

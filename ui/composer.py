@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.theme import repolish
+
 DEFAULT_PLACEHOLDER = "Message Hearth…  (Enter to send, Shift+Enter for a new line)"
 
 
@@ -202,7 +204,7 @@ class Composer(QWidget):
         self.send_button.setText("Stop" if busy else "Send")
         self.send_button.setToolTip("Stop the answer (Esc)" if busy else "Send (Enter)")
         self.send_button.setProperty("busy", busy)
-        _repolish(self.send_button)
+        repolish(self.send_button)
         self._apply_enabled()
 
     def set_enabled_reason(self, reason: str | None) -> None:
@@ -224,7 +226,7 @@ class Composer(QWidget):
         level = "full" if fraction > 0.9 else "warn" if fraction > 0.75 else "ok"
         self.meter.setText(f"{used:,} / {total:,} tokens")
         self.meter.setProperty("level", level)
-        _repolish(self.meter)
+        repolish(self.meter)
         self.meter.show()
 
     def clear_context_usage(self) -> None:
@@ -260,12 +262,5 @@ class Composer(QWidget):
         # The rounded box shows focus for the borderless input inside it.
         if watched is self.edit and isinstance(event, QFocusEvent):
             self.box.setProperty("focused", event.type() == QEvent.Type.FocusIn)
-            _repolish(self.box)
+            repolish(self.box)
         return False
-
-
-def _repolish(widget: QWidget) -> None:
-    style = widget.style()
-    style.unpolish(widget)
-    style.polish(widget)
-    widget.update()

@@ -33,16 +33,11 @@ from PySide6.QtWidgets import (
 from app.documents.ingest import IndexProgress
 from app.store import Collection, Document, SourceRecord
 from ui.documents_controller import DocumentsController, kind_text
+from ui.theme import repolish
 
 MODE_WORDS = {"whole": "Whole documents", "retrieval": "Searched passages"}
 ROWS_SHOWN = 4  # rows before the list scrolls
 NEW_COLLECTION = -1
-
-
-def _repolish(widget: QWidget) -> None:
-    style = widget.style()
-    style.unpolish(widget)
-    style.polish(widget)
 
 
 def chip_text(source: SourceRecord) -> str:
@@ -339,7 +334,7 @@ class DocumentRow(QFrame):
         self.state_label.setText(state)
         self.state_label.setToolTip(error or state)
         self.state_label.setProperty("state", status)
-        _repolish(self.state_label)
+        repolish(self.state_label)
         indexing = status == "indexing"
         self.progress.setVisible(indexing)
         if indexing:

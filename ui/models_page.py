@@ -52,6 +52,7 @@ from app.store import Download, ModelEntry
 from app.units import format_bytes, format_count
 from ui.documents_panel import FlowLayout
 from ui.models_controller import FileRow, ModelsController
+from ui.theme import repolish
 
 SORTS: tuple[tuple[str, str], ...] = (
     ("downloads", "Most downloaded"),
@@ -84,12 +85,6 @@ def _button(text: str, object_name: str = "") -> QPushButton:
     if object_name:
         button.setObjectName(object_name)
     return button
-
-
-def _restyle(widget: QWidget) -> None:
-    """Apply style sheet rules that depend on a dynamic property just changed."""
-    widget.style().unpolish(widget)
-    widget.style().polish(widget)
 
 
 def format_duration(seconds: float | None) -> str:
@@ -645,7 +640,7 @@ class DownloadRow(QFrame):
         }
         self.state.setText(words.get(status, status))
         self.state.setProperty("status", status)
-        _restyle(self.state)
+        repolish(self.state)
         active = status in ACTIVE_STATUSES
         self.pause_button.setVisible(active)
         self.resume_button.setVisible(status in ("paused", "failed"))

@@ -6,7 +6,7 @@ from importlib.resources import files
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from resources import resource_text
 
@@ -34,3 +34,11 @@ def apply_theme(app: QApplication, setting: str) -> str:
     app.setStyleSheet(style_sheet(theme))
     app.setProperty("hearthTheme", theme)
     return theme
+
+
+def repolish(widget: QWidget) -> None:
+    """Apply style sheet rules that depend on a dynamic property just changed."""
+    style = widget.style()
+    style.unpolish(widget)
+    style.polish(widget)
+    widget.update()

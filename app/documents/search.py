@@ -48,12 +48,6 @@ PRUNE_FROM_PASSAGES = 5_000
 
 def keyword_terms(text: str) -> list[str]:
     """A question's meaningful words, each quoted as an FTS5 string."""
-    query = keyword_query(text)
-    return query.split(" OR ") if query else []
-
-
-def keyword_query(text: str) -> str:
-    """An FTS5 expression for a question: its meaningful words, quoted, ORed."""
     words: list[str] = []
     for word in _WORD.findall(text.lower()):
         if word in STOPWORDS or word in words or (len(word) < 2 and not word.isdigit()):
@@ -61,7 +55,12 @@ def keyword_query(text: str) -> str:
         words.append(word)
     if not words:  # a question of only stop words: search for them all the same
         words = list(dict.fromkeys(_WORD.findall(text.lower())))
-    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+    return ['"' + w.replace('"', '""') + '"' for w in words]
+
+
+def keyword_query(text: str) -> str:
+    """An FTS5 expression for a question: its meaningful words, quoted, ORed."""
+    return " OR ".join(keyword_terms(text))
 
 
 @dataclass(frozen=True)
