@@ -30,6 +30,7 @@ from app.store import (
     SourceRecord,
     Store,
 )
+from app.titles import require_text
 
 SAMPLING_SETTINGS = (
     "temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed", "max_tokens",
@@ -57,7 +58,15 @@ class SourcesUsed:
     sources: list[SourceRecord]
 
 
-ChatEvent = Event | MessageSaved | SourcesUsed
+@dataclass(frozen=True)
+class ChatTitled:
+    """The chat took its title from the message just sent (its first)."""
+
+    chat_id: int
+    title: str
+
+
+ChatEvent = Event | MessageSaved | SourcesUsed | ChatTitled
 
 
 def sampling_for(store: Store, chat: Chat, overrides: dict[str, Any] | None = None) -> Sampling:
@@ -127,10 +136,12 @@ class ChatRunner:
         cancel: CancelToken | None = None,
     ) -> Generator[ChatEvent, None, None]:
         """Add the user's message after the visible conversation and stream the answer."""
-        if not text.strip():
-            raise HearthError("The message is empty")
+        require_text(text)
         user = self.store.append_message(chat_id, "user", text)
         yield MessageSaved(user)
+        titled = self.store.title_from_message(chat_id, text)
+        if titled is not None:
+            yield ChatTitled(titled.id, titled.title)
         yield from self._answer(user, sampling, cancel)
 
     def edit(
@@ -142,6 +153,7 @@ class ChatRunner:
         cancel: CancelToken | None = None,
     ) -> Generator[ChatEvent, None, None]:
         """A new version of a user message (a branch beside the old one), answered afresh."""
+        require_text(text)
         original = self.store.get_message(message_id)
         if original.role != "user":
             raise HearthError("Only your own messages can be edited and resent")

@@ -27,6 +27,7 @@ from app.export import export_chat
 from app.gguf_file import GGUFHeader, validate_file
 from app.model_memory import estimate_memory
 from app.store import ModelEntry, SourceRecord, Store
+from app.titles import require_text
 from app.units import format_bytes, format_count
 
 SAMPLING_FLAGS = {
@@ -126,6 +127,8 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
     if args.docs and args.prompt is None and not Path(args.docs[-1]).expanduser().exists():
         # `hearth chat MODEL --docs a.pdf b.pdf "question"`: --docs took the question too.
         args.prompt = args.docs.pop()
+    if args.prompt is not None:
+        require_text(args.prompt)  # refused before a model is loaded for nothing
     path, entry = _resolve(ctx, args.model)
     store = Store.open(Path(":memory:")) if args.no_save else ctx.store
     try:
@@ -134,8 +137,8 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
             if args.system is not None:
                 chat = store.update_chat(chat.id, system_prompt=args.system)
         else:
-            title = (args.prompt or "New chat").strip().splitlines()[0][:60] or "New chat"
-            chat = store.create_chat(title, model=path.stem, system_prompt=args.system or "")
+            # Untitled: the first message names it (app/titles.py), as in the desktop.
+            chat = store.create_chat(model=path.stem, system_prompt=args.system or "")
         embedder = open_embedder(store)
         if args.docs:
             added = add_paths(store, [Path(p) for p in args.docs], chat_id=chat.id)

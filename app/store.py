@@ -26,6 +26,7 @@ from sqlite_utils.utils import sqlite3  # type: ignore[attr-defined]
 
 from app import settings as settings_decl
 from app.errors import NotFoundError, SettingError, StoreError
+from app.titles import DEFAULT_TITLE, title_for
 
 Role = Literal["system", "user", "assistant", "tool"]
 MessageStatus = Literal["done", "streaming", "stopped", "error"]
@@ -258,6 +259,25 @@ def _m0004_document_sources_and_collections(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="0005_chat_auto_titles")
+def _m0005_chat_auto_titles(db: Database) -> None:
+    """Chats remember whether their title is still the automatic one (retitled from the
+    first message) or the user's own; untitled chats that already have messages are
+    titled now."""
+    db.execute("ALTER TABLE chats ADD COLUMN auto_title INTEGER NOT NULL DEFAULT 0")
+    untitled = db.execute("SELECT id FROM chats WHERE title = ?", [DEFAULT_TITLE]).fetchall()
+    for (chat_id,) in untitled:
+        first = db.execute(
+            "SELECT content FROM messages"
+            " WHERE chat_id = ? AND role = 'user' AND trim(content) != '' ORDER BY id LIMIT 1",
+            [chat_id],
+        ).fetchone()
+        if first is None:
+            db.execute("UPDATE chats SET auto_title = 1 WHERE id = ?", [chat_id])
+        else:
+            db.execute("UPDATE chats SET title = ? WHERE id = ?", [title_for(first[0]), chat_id])
+
+
 SCHEMA_NAMES: tuple[str, ...] = tuple(m.name for m in MIGRATIONS._migrations)
 SCHEMA_VERSION = len(SCHEMA_NAMES)
 
@@ -275,6 +295,7 @@ class Chat:
     system_prompt: str
     params: dict[str, Any]
     current_leaf_id: int | None
+    auto_title: bool = False  # the title is still automatic: the first message sets it
 
 
 @dataclass(frozen=True)
@@ -445,6 +466,7 @@ class Store:
         self.db = db
         self.path = path
         self._lock = threading.RLock()
+        self._auto_title_column: bool | None = None
 
     # ---------------------------------------------------------------- opening
     @classmethod
@@ -571,8 +593,9 @@ class Store:
     @_locked
     def create_chat(
         self,
-        title: str = "New chat",
+        title: str | None = None,
         *,
+        auto_title: bool | None = None,
         model: str | None = None,
         system_prompt: str = "",
         params: dict[str, Any] | None = None,
@@ -582,7 +605,7 @@ class Store:
             self.db.table("chats")
             .insert(
                 {
-                    "title": title,
+                    "title": (title or "").strip() or DEFAULT_TITLE,
                     "created_at": now,
                     "updated_at": now,
                     "model": model,
@@ -592,7 +615,16 @@ class Store:
             )
             .last_pk
         )
+        if self._has_auto_title():  # not in a database kept at an older schema (tests)
+            # Without a title of its own, the chat is named by its first message.
+            auto = not title if auto_title is None else auto_title
+            self.db.execute("UPDATE chats SET auto_title = ? WHERE id = ?", [int(auto), chat_id])
         return self.get_chat(cast(int, chat_id))
+
+    def _has_auto_title(self) -> bool:
+        if self._auto_title_column is None:
+            self._auto_title_column = "auto_title" in self.db.table("chats").columns_dict
+        return self._auto_title_column
 
     @_locked
     def get_chat(self, chat_id: int) -> Chat:
@@ -627,6 +659,8 @@ class Store:
             if not title.strip():
                 raise StoreError("A chat's title cannot be empty")
             changes["title"] = title.strip()
+            if self._has_auto_title():
+                changes["auto_title"] = 0  # the user's own title is never replaced
         if model is not None:
             changes["model"] = model
         if system_prompt is not None:
@@ -640,6 +674,19 @@ class Store:
         return self.update_chat(chat_id, title=title)
 
     @_locked
+    def title_from_message(self, chat_id: int, text: str) -> Chat | None:
+        """Name a chat whose title is still automatic after ``text`` (its first message);
+        the updated chat, or None when its title is the user's (or already set)."""
+        title = title_for(text)
+        if title == DEFAULT_TITLE:
+            return None
+        cursor = self.db.execute(
+            "UPDATE chats SET title = ?, auto_title = 0 WHERE id = ? AND auto_title = 1",
+            [title, chat_id],
+        )
+        return self.get_chat(chat_id) if cursor.rowcount else None
+
+    @_locked
     def delete_chat(self, chat_id: int) -> None:
         self.get_chat(chat_id)
         with self._atomic():
@@ -647,7 +694,8 @@ class Store:
             self.db.execute("DELETE FROM chats WHERE id = ?", [chat_id])
 
     def _chat(self, row: dict[str, Any]) -> Chat:
-        return Chat(**{**row, "params": json.loads(row["params"])})
+        params = json.loads(row["params"])
+        return Chat(**{**row, "params": params, "auto_title": bool(row.get("auto_title", 0))})
 
     # --------------------------------------------------------------- messages
     @_locked

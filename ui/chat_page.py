@@ -34,6 +34,7 @@ from app.chat import SourcesUsed, load_options_for, turns_for
 from app.engine import ContextTrimmed, LoadedModel
 from app.errors import HearthError
 from app.store import Message, ModelEntry, SourceRecord, Store
+from app.titles import title_for, title_for_documents
 from ui.chat_view import ChatView
 from ui.composer import Composer
 from ui.documents_controller import DocumentsController
@@ -42,19 +43,6 @@ from ui.engine_controller import EngineController
 
 NO_MODEL_REASON = "Load a model to start chatting"
 NO_LIBRARY_REASON = "Add a model to your library to start chatting"
-TITLE_LENGTH = 60
-
-
-def title_for(text: str) -> str:
-    """A new chat's title: the first non-empty line of its first message, shortened."""
-    line = next((part.strip() for part in text.splitlines() if part.strip()), "New chat")
-    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
-
-
-def title_for_documents(paths: list[Path]) -> str:
-    """A chat started by dropping files: named after them."""
-    first = paths[0].name or str(paths[0])
-    return first if len(paths) == 1 else f"{first} and {len(paths) - 1} more"
 
 
 def sibling_positions(messages: list[Message]) -> dict[int, tuple[int, int]]:
@@ -324,7 +312,8 @@ class ChatPage(QWidget):
         if self.documents is None or not paths:
             return None
         if self._chat_id is None:
-            chat = self._store.create_chat(title_for_documents(paths))
+            # Named after the files until its first message names it.
+            chat = self._store.create_chat(title_for_documents(paths), auto_title=True)
             self._chat_id = chat.id
             self._set_documents_chat(chat.id)
             self.title_label.setText(chat.title)

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from app.chat import ChatRunner, MessageSaved, load_options_for, sampling_for
+from app.chat import ChatRunner, ChatTitled, MessageSaved, load_options_for, sampling_for
 from app.engine import CancelToken, Engine, GenerationDone, LoadOptions, Sampling, TextDelta
 from app.export import export_chat
 from app.store import Store
+from app.titles import BlankMessageError
 
 FAST = Sampling(temperature=0.0, max_tokens=12, seed=3)
 
@@ -202,3 +203,20 @@ def test_a_json_export_imports_back_with_every_branch(runner: ChatRunner, store:
     assert len(store.siblings(reply.id)) == 2
     with pytest.raises(HearthError, match="not a Hearth chat export"):
         import_json(store, {"hello": "world"})
+
+
+def test_first_message_names_an_untitled_chat(runner: ChatRunner, store: Store) -> None:
+    chat = store.create_chat()
+    events = list(runner.send(chat.id, "Why is the sea salty?", sampling=FAST))
+    titled = [e for e in events if isinstance(e, ChatTitled)]
+    assert titled == [ChatTitled(chat.id, "Why is the sea salty?")]
+    again = list(runner.send(chat.id, "And the rivers?", sampling=FAST))
+    assert not any(isinstance(e, ChatTitled) for e in again)
+    assert store.get_chat(chat.id).title == "Why is the sea salty?"
+
+
+def test_blank_message_is_refused_and_nothing_is_saved(runner: ChatRunner, store: Store) -> None:
+    chat = store.create_chat()
+    with pytest.raises(BlankMessageError):
+        list(runner.send(chat.id, "  \n ", sampling=FAST))
+    assert store.thread(chat.id) == []

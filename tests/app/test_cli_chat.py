@@ -115,3 +115,11 @@ def test_a_models_own_format_is_used_when_chatting(tmp_path: Path, gguf_files: G
     record = json.loads(result.stdout)
     shown = json.loads(hearth(tmp_path, "chats", "show", str(record["chat_id"]), "--json").stdout)
     assert shown["messages"][-1]["meta"]["chat_format"] == "chatml"
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\n"])
+def test_blank_message_is_refused_in_words(tmp_path: Path, tiny_model: Path, blank: str) -> None:
+    result = hearth(tmp_path, "chat", str(tiny_model), blank)
+    assert result.returncode == 1
+    assert "The message is empty" in result.stderr and "unexpected error" not in result.stderr
+    assert json.loads(hearth(tmp_path, "chats", "list", "--json").stdout) == []
