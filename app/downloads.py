@@ -822,12 +822,8 @@ class Downloader:
 
     @staticmethod
     def _sleep(seconds: float, token: CancelToken) -> None:
-        deadline = time.monotonic() + seconds
-        while not token.cancelled:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            time.sleep(min(left, 0.05))
+        """Wait before a retry; a pause ends the wait at once."""
+        token.wait(seconds)
 
     def _settle(
         self, download_id: int, status: DownloadStatus, error: str | None, **fields: Any

@@ -73,6 +73,10 @@ class CancelToken:
     def cancelled(self) -> bool:
         return self._event.is_set()
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until cancelled or ``timeout`` seconds pass; whether it was cancelled."""
+        return self._event.wait(timeout)
+
 
 @dataclass(frozen=True)
 class LoadOptions:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -149,13 +148,12 @@ def test_bad_size_or_overlap_is_refused(size: int, overlap: int) -> None:
         list(chunk_sections([Section("text")], size=size, overlap=overlap))
 
 
-def test_a_thousand_pages_chunk_in_well_under_a_second() -> None:
+def test_a_thousand_pages_chunk_with_every_page_kept() -> None:
+    # Speed is measured by bench/bench_documents.py (pages per second).
     sections = [Section(page, page=n) for n, page in enumerate(sample_pages(1000), start=1)]
-    started = time.perf_counter()
     chunks = list(chunk_sections(sections))
-    elapsed = time.perf_counter() - started
     assert len(chunks) >= 1000
-    assert elapsed < 1.0, f"{elapsed:.2f} s"
+    assert {c.page for c in chunks} == set(range(1, 1001))
 
 
 # Text made of words, spaces, newlines, sentence ends and the odd long word.

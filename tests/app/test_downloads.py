@@ -62,6 +62,20 @@ def drain(progress: Iterable[Progress], limit: int = 100_000) -> list[Progress]:
     return seen
 
 
+def record_tokens(monkeypatch: pytest.MonkeyPatch) -> list[CancelToken]:
+    """Every CancelToken the download queue makes from now on, in order (so a test can
+    hold a download until it is paused, instead of hoping a sleep is long enough)."""
+    made: list[CancelToken] = []
+
+    class Recorded(CancelToken):
+        def __init__(self) -> None:
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr(downloads, "CancelToken", Recorded)
+    return made
+
+
 def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -175,8 +189,7 @@ def test_paused_download_resumes_after_restart_from_the_recorded_byte(
     assert MiB <= paused.downloaded_bytes == part.stat().st_size < len(data)
     assert not Path(paused.dest_path).exists()
     store.close()
-    wait_for(lambda: KEY in fake_hub.bytes_served)  # the server saw the first connection end
-    served_before = fake_hub.bytes_served[KEY]
+    served_before = fake_hub.bytes_served[KEY]  # once the hub has finished that answer
     assert served_before < len(data)  # the pause stopped the transfer
 
     reopened = Store.open(db)  # a new process: new store, new downloader, same files
@@ -255,14 +268,17 @@ def test_redirect_to_a_cdn_is_followed_and_keeps_the_range(
 
 # ------------------------------------------------------------------ retries
 def test_server_errors_are_retried_with_backoff_then_succeed(
-    fake_hub: FakeHub, big: bytes, store: Store, tmp_path: Path
+    fake_hub: FakeHub, big: bytes, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr(
+        downloads.Downloader, "_sleep", staticmethod(lambda seconds, _token: waits.append(seconds))
+    )
     downloader = make_downloader(store, tmp_path, backoff_seconds=0.05)
     planned = downloader.plan(REPO, FILE)
     fake_hub.fail_next[KEY] = [500, 503]
-    started = time.monotonic()
     drain(downloader.run(planned.id))
-    assert time.monotonic() - started >= 0.05 + 0.1  # waited 0.05 s, then 0.1 s
+    assert waits == [0.05, 0.1]  # each wait doubles
     assert len(fake_hub.resolve_requests(KEY)) == 3
     done = store.get_download(planned.id)
     assert (done.status, done.attempts) == ("done", 3)
@@ -643,13 +659,20 @@ def test_queue_runs_three_downloads_never_more_than_two_at_once(
     progress: list[Progress] = []
     finished: list[tuple[int, str | None]] = []
 
+    # The first two downloads each wait at their first step until the other one is
+    # running too: two at once is shown, not hoped for. A queue that ran them one at a
+    # time would break the barrier (and the test) instead.
+    both_running = threading.Barrier(2, timeout=20)
+
     def on_progress(step: Progress) -> None:
         nonlocal peak
         with lock:
+            first_step = step.download_id not in running
             progress.append(step)
             running.add(step.download_id)
             peak = max(peak, len(running))
-        time.sleep(0.02)  # a slow consumer keeps the downloads overlapping
+        if first_step and step.download_id in ids[:2]:
+            both_running.wait()
 
     def on_finished(download_id: int, error: str | None) -> None:
         with lock:
@@ -672,7 +695,7 @@ def test_queue_runs_three_downloads_never_more_than_two_at_once(
 
 
 def test_queue_pause_stops_a_running_download_and_takes_a_waiting_one_out_of_line(
-    fake_hub: FakeHub, big: bytes, store: Store, tmp_path: Path
+    fake_hub: FakeHub, big: bytes, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_hub.add_model("acme/Second", {FILE: big})
     downloader = make_downloader(store, tmp_path, progress_interval=0.0)
@@ -680,11 +703,12 @@ def test_queue_pause_stops_a_running_download_and_takes_a_waiting_one_out_of_lin
     second = downloader.plan("acme/Second", FILE)
     started = threading.Event()
     finished: list[tuple[int, str | None]] = []
+    tokens = record_tokens(monkeypatch)
 
     def on_progress(step: Progress) -> None:
         if step.download_id == first.id and step.downloaded > 0:
             started.set()
-            time.sleep(0.01)
+            assert tokens[0].wait(10), "never paused"  # the download waits for the pause
 
     queue = DownloadQueue(
         downloader,
@@ -709,18 +733,19 @@ def test_queue_pause_stops_a_running_download_and_takes_a_waiting_one_out_of_lin
 
 
 def test_queue_shutdown_pauses_running_downloads_and_leaves_waiting_ones_for_next_start(
-    fake_hub: FakeHub, big: bytes, store: Store, tmp_path: Path
+    fake_hub: FakeHub, big: bytes, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_hub.add_model("acme/Second", {FILE: big})
     downloader = make_downloader(store, tmp_path, progress_interval=0.0)
     first = downloader.plan(REPO, FILE)
     second = downloader.plan("acme/Second", FILE)
     started = threading.Event()
+    tokens = record_tokens(monkeypatch)
 
     def on_progress(step: Progress) -> None:
         if step.downloaded > 0:
             started.set()
-            time.sleep(0.01)
+            assert tokens[0].wait(10), "never shut down"  # the download waits for it
 
     queue = DownloadQueue(downloader, concurrency=1, on_progress=on_progress)
     queue.submit(first.id)
@@ -771,9 +796,7 @@ def test_a_retry_submitted_from_the_finished_callback_is_accepted(
     queue = DownloadQueue(downloader, on_finished=on_finished)
     try:
         queue.submit(planned.id)
-        deadline = time.monotonic() + 10
-        while len(finished) < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for(lambda: len(finished) == 2, seconds=10)
         assert queue.wait_idle(timeout=10)
     finally:
         queue.shutdown()

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -193,18 +194,18 @@ def test_stop_takes_effect_before_the_next_token_and_keeps_the_partial_answer(
         cancel=token,
     )
     pieces: list[str] = []
+    done: GenerationDone | None = None
     for event in stream:
         if isinstance(event, TextDelta):
             pieces.append(event.text)
             if len(pieces) == 3:
-                stopped_at = time.perf_counter()
                 token.cancel()
         elif isinstance(event, GenerationDone):
-            latency = time.perf_counter() - stopped_at
-            assert event.stats.stop_reason == "user"
-            assert event.answer.startswith("".join(pieces[:3]))
-            assert event.stats.completion_tokens < 1500
-            assert latency < 0.2
+            done = event
+    assert done is not None and done.stats.stop_reason == "user"
+    assert len(pieces) == 3, "no text arrives after the stop"
+    assert done.answer == "".join(pieces), "the partial answer is kept whole"
+    assert done.stats.completion_tokens is not None and done.stats.completion_tokens <= 4
     assert not engine.busy
 
 
@@ -341,23 +342,36 @@ def test_gemma_answers_and_follow_up_reuses_the_kv_cache(engine: Engine, gemma_m
     assert back.stats.prompt_evaluated < back.stats.prompt_tokens / 2
 
 
-@pytest.mark.slow
-def test_stop_interrupts_a_long_prompt_evaluation(engine: Engine, gemma_model: Path) -> None:
-    engine.load(gemma_model, LoadOptions(n_ctx=4096, n_batch=2048))
-    long_text = " ".join(
-        f"Line {i}: the quick brown fox jumps over the lazy dog." for i in range(200)
-    )
+def test_stop_interrupts_a_long_prompt_evaluation(
+    engine: Engine, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ggml asks the engine's abort callback before every graph node while a prompt is
+    # evaluated. The stop comes from inside that evaluation (at the 60th node, early in
+    # the second of several batches), and llama.cpp must give up at that very node
+    # rather than finish the prompt: counted in nodes, not timed.
     token = CancelToken()
-    timer = threading.Timer(0.3, token.cancel)
-    timer.start()
-    started = time.perf_counter()
+    asked = 0
+    original = Engine._should_abort
+
+    def should_abort(self: Engine, data: Any) -> bool:
+        nonlocal asked
+        asked += 1
+        if asked == 60:
+            token.cancel()
+        return original(self, data)
+
+    monkeypatch.setattr(Engine, "_should_abort", should_abort)
+    engine.load(tiny_model, LoadOptions(n_ctx=2048, n_batch=512))
+    long_text = " ".join(
+        f"Line {i}: the quick brown fox jumps over the lazy dog." for i in range(22)
+    )
     _, done = finish(
         engine.generate([{"role": "user", "content": long_text}], GREEDY, cancel=token)
     )
-    elapsed = time.perf_counter() - started
+    assert done.stats.prompt_tokens > 3 * 512, "several batches of prompt"
     assert done.stats.stop_reason == "user"
     assert done.stats.completion_tokens == 0
-    assert elapsed < 1.5, f"stop waited {elapsed:.2f} s for the prompt"
+    assert asked == 60, f"llama.cpp went on for {asked - 60} more nodes after the stop"
     # The engine is usable again afterwards, with a clean cache.
     _, after = finish(engine.generate([{"role": "user", "content": "Hi"}], GREEDY))
     assert after.stats.prompt_evaluated == after.stats.prompt_tokens

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import struct
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -548,11 +547,8 @@ def test_file_type_table_matches_the_gguf_package() -> None:
 
 # ------------------------------------------------------------- gemma
 @pytest.mark.slow
-def test_gemma_header_is_read_in_well_under_a_second(gemma_model: Path) -> None:
-    started = time.perf_counter()
+def test_gemma_header_is_read(gemma_model: Path) -> None:
     h = validate_file(gemma_model)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0
     assert h.architecture == "gemma3"
     assert h.block_count == 18
     assert h.context_length == 32768

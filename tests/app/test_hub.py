@@ -316,7 +316,9 @@ def test_hub_down_shows_the_saved_page(hub_with_models: FakeHub, store: Store) -
     hub_with_models.stop()
     started = time.monotonic()
     saved = hub.search("tiny")
-    assert time.monotonic() - started < 2
+    # Not huggingface_hub's own retries (about 23 s): one refused connection, then the
+    # saved page. The bound is loose on purpose: a busy machine is still far below it.
+    assert time.monotonic() - started < 10
     assert saved.from_cache and saved.models == online.models
     assert saved.notice is not None
     assert saved.notice.startswith("Can't reach the Hugging Face Hub (the connection was refused)")
@@ -349,12 +351,14 @@ def test_hub_down_shows_the_saved_file_listing(hub_with_models: FakeHub, store: 
 def test_a_hub_that_does_not_answer_is_given_up_after_the_timeout(
     hub_with_models: FakeHub, store: Store
 ) -> None:
-    hub_with_models.delay = 0.6
-    started = time.monotonic()
-    with pytest.raises(OfflineError, match=r"no answer within 0\.2 seconds"):
-        client(store, timeout=0.2).search("tiny")
-    assert time.monotonic() - started < 0.5
-    time.sleep(0.6)  # let the abandoned request finish before the hub stops
+    hub_with_models.hold_answers()  # the hub answers only once the client has given up
+    try:
+        with pytest.raises(OfflineError, match=r"no answer within 0\.2 seconds"):
+            client(store, timeout=0.2).search("tiny")
+        assert hub_with_models.held >= 1
+    finally:
+        hub_with_models.release_answers()
+    hub_with_models.wait_idle()  # the abandoned request ends before the hub stops
 
 
 # ------------------------------------------------------------------ names and parsing

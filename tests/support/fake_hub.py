@@ -207,17 +207,23 @@ class FakeHub:
     def __init__(self) -> None:
         self.url = ""
         self.requests: list[tuple[str, str, dict[str, str]]] = []
-        self.bytes_served: dict[str, int] = {}
+        self._bytes_served: dict[str, int] = {}
         self.cut_after: dict[str, int] = {}
         self.fail_next: dict[str, list[int]] = {}
         self.corrupt: set[str] = set()
         self.token: str | None = None
         self.delay = 0.0  # seconds to wait before answering each request (a slow hub)
+        self.held = 0  # requests that have waited for release_answers() so far
+        self._answering = threading.Event()
+        self._answering.set()
         # The hub's page sizes (1000 models or tree entries); lower them to test paging.
         self.models_page_size = 1000
         self.tree_page_size = 1000
         self._repos: dict[str, _Repo] = {}
         self._lock = threading.Lock()
+        # Requests being answered right now: what the hub served is read once they are done.
+        self._in_flight = 0
+        self._idle = threading.Condition(self._lock)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
@@ -258,6 +264,35 @@ class FakeHub:
         )
         with self._lock:
             self._repos[repo_id] = repo
+
+    @property
+    def bytes_served(self) -> dict[str, int]:
+        """Body bytes sent per ``"repo_id/filename"``, once no request is being answered.
+
+        A client has the last bytes of a response before the handler thread that wrote
+        them has counted them, so this waits for every handler to finish (at most ten
+        seconds) rather than read a count that is still moving.
+        """
+        self.wait_idle()
+        with self._lock:
+            return dict(self._bytes_served)
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait until no request is being answered (AssertionError after ``timeout``)."""
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._in_flight == 0, timeout=timeout):
+                raise AssertionError(
+                    f"the fake hub was still answering {self._in_flight} request(s) "
+                    f"after {timeout} s"
+                )
+
+    def hold_answers(self) -> None:
+        """Requests from now on wait, unanswered, until ``release_answers()`` (or 30 s):
+        a hub that does not answer, for as long as a test needs, with no timing guess."""
+        self._answering.clear()
+
+    def release_answers(self) -> None:
+        self._answering.set()
 
     def commit(self, repo_id: str) -> str:
         """The fixed commit sha the repository's ``main`` points at."""
@@ -307,6 +342,7 @@ class FakeHub:
         server, self._server = self._server, None
         if server is None:
             return
+        self._answering.set()  # held requests end now
         server.shutdown()
         server.server_close()
         with self._lock:
@@ -338,9 +374,24 @@ class FakeHub:
 
     # ------------------------------------------------------------ routing
     def _handle(self, h: _Handler, method: str) -> None:
+        with self._lock:
+            self._in_flight += 1
+        try:
+            self._route(h, method)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def _route(self, h: _Handler, method: str) -> None:
         headers = Headers(h.headers.items())
         with self._lock:
             self.requests.append((method, h.path, headers))
+            holding = not self._answering.is_set()
+            if holding:
+                self.held += 1
+        if holding:
+            self._answering.wait(timeout=30)
         if self.delay:
             time.sleep(self.delay)
         split = urlsplit(h.path)
@@ -638,7 +689,7 @@ class FakeHub:
             h.close_connection = True
         finally:
             with self._lock:
-                self.bytes_served[key] = self.bytes_served.get(key, 0) + sent
+                self._bytes_served[key] = self._bytes_served.get(key, 0) + sent
         if cut is not None:  # end the connection short of the promised length
             h.close_connection = True
             with contextlib.suppress(OSError):

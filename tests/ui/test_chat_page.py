@@ -4,7 +4,6 @@ GGUF model loaded through the real EngineController."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -538,7 +537,7 @@ def test_scroll_to_message_builds_older_pages_and_highlights_it(
     assert not page.view.load_older_button.isVisibleTo(page.view)
 
 
-def test_a_chat_of_2000_messages_opens_within_budget(
+def test_a_chat_of_2000_messages_opens_building_only_its_last_page(
     page: ChatPage, store: Store, qtbot: QtBot
 ) -> None:
     chat = store.create_chat("Very long")
@@ -551,12 +550,10 @@ def test_a_chat_of_2000_messages_opens_within_budget(
         )
     assert store.message_count(chat.id) == 2000
 
-    started = time.perf_counter()
+    # How long it takes is measured by bench/bench_gui.py; what keeps it fast is that
+    # only the last page of messages is built.
     page.open_chat(chat.id)
     QApplication.processEvents()  # layout and first paint of what is built
-    elapsed = time.perf_counter() - started
-    print(f"\nopened a 2,000-message chat in {elapsed * 1000:.0f} ms")
-    assert elapsed < 1.5, f"{elapsed:.2f} s"  # the budget is 0.5 s; generous for slow CI
     assert page.view.built_count() == PAGE_SIZE
     last = store.thread(chat.id)[-1]
     bar = page.view.scroll_area.verticalScrollBar()
