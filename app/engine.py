@@ -31,6 +31,7 @@ from app.errors import HearthError
 from app.gguf_file import GGUFHeader, validate_file
 from app.hardware import memory, physical_cores
 from app.llama_build import llama_build
+from app.load_errors import explain_load_failure
 from app.model_memory import MemoryEstimate, check_fits, estimate_memory
 from app.reasoning import ReasoningSplitter, partial_suffix_length
 
@@ -195,6 +196,7 @@ class _StateCache:
 
 _load_lock = threading.Lock()
 _log_callback_ref: Any = None
+_load_errors: list[str] | None = None  # llama.cpp's error lines while a model loads
 _ggml_base: Any = None
 _live_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 
@@ -228,6 +230,9 @@ def _install_llama_log() -> None:
             # ggml levels: 1 debug, 2 info, 3 warn, 4 error, 5 continuation.
             python_level = {4: logging.ERROR, 3: logging.INFO}.get(level, logging.DEBUG)
             llama_log.log(python_level, "%s", message)
+            captured = _load_errors
+            if captured is not None and level == 4:
+                captured.append(message)
 
     _log_callback_ref = forward
     llama_lib.llama_log_set(forward, ctypes.c_void_p(0))
@@ -242,6 +247,18 @@ def _install_llama_log() -> None:
             break
         except (OSError, AttributeError):
             continue
+
+
+@contextlib.contextmanager
+def _capturing_load_errors() -> Iterator[list[str]]:
+    """Collect the error lines llama.cpp logs during one load (loads are serialised)."""
+    global _load_errors
+    captured: list[str] = []
+    _load_errors = captured
+    try:
+        yield captured
+    finally:
+        _load_errors = None
 
 
 @contextlib.contextmanager
@@ -400,12 +417,14 @@ class Engine:
                 if header.arch_value("pooling_type") is None:
                     kwargs["pooling_type"] = llama_lib.LLAMA_POOLING_TYPE_MEAN
             try:
-                with _progress_hook(progress):
+                with _progress_hook(progress), _capturing_load_errors() as logged:
                     llm = llama_cpp.Llama(str(path), **kwargs)
             except (ValueError, RuntimeError, OSError) as exc:
                 if token.cancelled:
                     raise LoadCancelled(f"Loading {path.name} was cancelled") from None
-                raise ModelLoadError(f"llama.cpp could not load {path.name}: {exc}") from exc
+                message = explain_load_failure(path.name, logged, str(exc))
+                log.error("%s (llama.cpp said: %s)", message, " | ".join(logged) or exc)
+                raise ModelLoadError(message) from exc
             self._llm = llm
             cast(Any, llm)._init_sampler = functools.partial(_sampler_chain, llm)
             self._abort_ref = llama_lib.ggml_abort_callback(self._should_abort)

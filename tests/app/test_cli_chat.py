@@ -123,3 +123,15 @@ def test_blank_message_is_refused_in_words(tmp_path: Path, tiny_model: Path, bla
     assert result.returncode == 1
     assert "The message is empty" in result.stderr and "unexpected error" not in result.stderr
     assert json.loads(hearth(tmp_path, "chats", "list", "--json").stdout) == []
+
+
+def test_a_model_llama_cpp_refuses_is_explained_in_one_line(
+    tmp_path: Path, gguf_files: GgufFiles
+) -> None:
+    unknown = gguf_files.tiny("foo.gguf", architecture="foo")
+    result = hearth(tmp_path, "chat", str(unknown), "hi")
+    assert result.returncode == 1
+    assert "does not support the architecture 'foo'" in result.stderr
+    assert "Traceback" not in result.stderr
+    log = (tmp_path / "logs").glob("*.log")
+    assert any("unknown model architecture: 'foo'" in p.read_text() for p in log)

@@ -22,6 +22,7 @@ from app.engine import (
     GenerationDone,
     LoadCancelled,
     LoadOptions,
+    ModelLoadError,
     NoModelLoaded,
     Sampling,
     TextDelta,
@@ -386,3 +387,22 @@ def test_repeat_penalty_still_shapes_the_answer(engine: Engine, tiny_model: Path
         engine.generate(turns, Sampling(temperature=0, max_tokens=40, repeat_penalty=2.5))
     )[1].answer
     assert plain != penalised
+
+
+# ---------------------------------------------------------------- refused by llama.cpp
+def test_a_model_llama_cpp_refuses_says_why_and_the_engine_stays_usable(
+    engine: Engine, gguf_files: GgufFiles, tiny_model: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    unknown = gguf_files.tiny("foo.gguf", architecture="foo")
+    with pytest.raises(ModelLoadError) as refused:
+        engine.load(unknown, LoadOptions(n_ctx=256))
+    message = str(refused.value)
+    assert message.startswith("llama.cpp could not load foo.gguf: ")
+    assert "does not support the architecture 'foo'" in message and "update Hearth" in message
+    assert any("unknown model architecture: 'foo'" in r.getMessage() for r in caplog.records)
+
+    incomplete = gguf_files.tiny("incomplete.gguf", omit_tensors=("output_norm.weight",))
+    with pytest.raises(ModelLoadError, match=r"lacks part of the model.*'output_norm.weight'"):
+        engine.load(incomplete, LoadOptions(n_ctx=256))
+    assert engine.loaded is None
+    assert engine.load(tiny_model, LoadOptions(n_ctx=256)).name == "tiny-llama"

@@ -38,6 +38,10 @@ class TinyModelSpec:
     chat_template: str | None = CHATML_TEMPLATE
     name: str = "tiny-llama"
     seed: int = 0
+    # Files that pass Hearth's header check but that llama.cpp refuses: an architecture
+    # it does not know (the llama layout under another name), or weights left out.
+    architecture: str = "llama"
+    omit_tensors: tuple[str, ...] = ()
 
 
 def write_tiny_model(path: Path, spec: TinyModelSpec | None = None) -> Path:
@@ -45,7 +49,7 @@ def write_tiny_model(path: Path, spec: TinyModelSpec | None = None) -> Path:
     spec = spec or TinyModelSpec()
     rng = np.random.default_rng(spec.seed)
     head_dim = spec.width // spec.heads
-    writer = gguf.GGUFWriter(str(path), "llama")
+    writer = gguf.GGUFWriter(str(path), spec.architecture)
     writer.add_name(spec.name)
     writer.add_context_length(spec.context_length)
     writer.add_embedding_length(spec.width)
@@ -81,19 +85,24 @@ def write_tiny_model(path: Path, spec: TinyModelSpec | None = None) -> Path:
         return (rng.standard_normal(shape) * 0.08).astype(np.float32)
 
     kv_width = head_dim * spec.kv_heads
-    writer.add_tensor("token_embd.weight", weights(VOCAB_SIZE, spec.width))
+
+    def add(name: str, data: np.ndarray) -> None:
+        if name not in spec.omit_tensors:
+            writer.add_tensor(name, data)
+
+    add("token_embd.weight", weights(VOCAB_SIZE, spec.width))
     for i in range(spec.layers):
-        writer.add_tensor(f"blk.{i}.attn_norm.weight", np.ones(spec.width, np.float32))
-        writer.add_tensor(f"blk.{i}.attn_q.weight", weights(spec.width, spec.width))
-        writer.add_tensor(f"blk.{i}.attn_k.weight", weights(kv_width, spec.width))
-        writer.add_tensor(f"blk.{i}.attn_v.weight", weights(kv_width, spec.width))
-        writer.add_tensor(f"blk.{i}.attn_output.weight", weights(spec.width, spec.width))
-        writer.add_tensor(f"blk.{i}.ffn_norm.weight", np.ones(spec.width, np.float32))
-        writer.add_tensor(f"blk.{i}.ffn_gate.weight", weights(spec.ffn, spec.width))
-        writer.add_tensor(f"blk.{i}.ffn_up.weight", weights(spec.ffn, spec.width))
-        writer.add_tensor(f"blk.{i}.ffn_down.weight", weights(spec.width, spec.ffn))
-    writer.add_tensor("output_norm.weight", np.ones(spec.width, np.float32))
-    writer.add_tensor("output.weight", weights(VOCAB_SIZE, spec.width))
+        add(f"blk.{i}.attn_norm.weight", np.ones(spec.width, np.float32))
+        add(f"blk.{i}.attn_q.weight", weights(spec.width, spec.width))
+        add(f"blk.{i}.attn_k.weight", weights(kv_width, spec.width))
+        add(f"blk.{i}.attn_v.weight", weights(kv_width, spec.width))
+        add(f"blk.{i}.attn_output.weight", weights(spec.width, spec.width))
+        add(f"blk.{i}.ffn_norm.weight", np.ones(spec.width, np.float32))
+        add(f"blk.{i}.ffn_gate.weight", weights(spec.ffn, spec.width))
+        add(f"blk.{i}.ffn_up.weight", weights(spec.ffn, spec.width))
+        add(f"blk.{i}.ffn_down.weight", weights(spec.width, spec.ffn))
+    add("output_norm.weight", np.ones(spec.width, np.float32))
+    add("output.weight", weights(VOCAB_SIZE, spec.width))
 
     writer.write_header_to_file()
     writer.write_kv_data_to_file()

@@ -363,6 +363,20 @@ def test_a_model_that_fails_to_load_is_explained_in_the_page(
     assert page.composer.enabled_reason == NO_MODEL_REASON
 
 
+def test_a_model_llama_cpp_refuses_shows_its_reason_in_the_page(
+    store: Store, controller: EngineController, gguf_files: GgufFiles, qtbot: QtBot
+) -> None:
+    unknown = gguf_files.tiny("future-arch.gguf", architecture="llama9")
+    store.add_model(str(unknown), "Future", unknown.stat().st_size)
+    page = make_page(store, controller, qtbot)
+    with qtbot.waitSignal(controller.loadFailed, timeout=TIMEOUT):
+        QTest.mouseClick(page.load_button, Qt.MouseButton.LeftButton)
+    error = page.error_text()
+    assert error is not None
+    assert "does not support the architecture 'llama9'" in error and "update Hearth" in error
+    assert "Failed to load model from file" not in error
+
+
 def test_context_meter_counts_the_conversation_after_each_answer(
     page: ChatPage, controller: EngineController, qtbot: QtBot
 ) -> None:
