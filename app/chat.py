@@ -95,10 +95,13 @@ def load_options_for(
     }
     if model is not None:
         values.update({_LOAD_KEYS[k]: v for k, v in model.overrides.items() if k in _LOAD_KEYS})
+        if "context_length" in model.overrides:
+            values["ctx_source"] = "the model's own settings"
         if model.chat_format:
             values["chat_format"] = model.chat_format
     if chat is not None and "context_length" in chat.params:
         values["n_ctx"] = int(chat.params["context_length"])
+        values["ctx_source"] = "this chat's settings"
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     return LoadOptions(**values)
 

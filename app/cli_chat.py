@@ -18,6 +18,7 @@ from app.cli_docs import (
     require_ready,
 )
 from app.context import Context
+from app.context_length import check_context
 from app.documents.grounding import Grounder, source_label
 from app.documents.ingest import add_paths
 from app.documents.search import Searcher
@@ -87,6 +88,8 @@ def model_summary(path: Path, header: GGUFHeader, n_ctx: int) -> dict[str, Any]:
 def cmd_models_info(ctx: Context, args: argparse.Namespace) -> int:
     path = resolve_model(ctx, args.model)
     header = validate_file(path)
+    if args.ctx:
+        check_context(header.name or path.stem, header.context_length, args.ctx, "--ctx")
     n_ctx = args.ctx or int(ctx.setting("context_length"))
     info = model_summary(path, header, n_ctx)
     if args.json:
@@ -154,12 +157,17 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
             chat=chat,
             overrides={
                 "n_ctx": args.ctx,
+                # Asked for on the command line: refused past the model's limit.
+                "ctx_source": "--ctx" if args.ctx else None,
+                "ctx_strict": True if args.ctx else None,
                 "n_threads": args.threads,
                 "chat_format": args.format,
                 "ignore_memory_check": args.force or None,
             },
         )
         loaded = engine.load(path, options)
+        if loaded.context_note:
+            print(f"[{loaded.context_note}]", file=sys.stderr)
         runner = ChatRunner(store, engine, grounder=Grounder(store, Searcher(store, embedder)))
         sampling = sampling_for(store, chat, _overrides(args))
         if args.prompt is not None:

@@ -27,6 +27,7 @@ import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
 
 from app.chat_format import NAMED_FORMATS, ChatPrompt, Turn, default_format
+from app.context_length import choose_context
 from app.errors import HearthError
 from app.gguf_file import GGUFHeader, validate_file
 from app.hardware import memory, physical_cores
@@ -89,6 +90,10 @@ class LoadOptions:
     ignore_memory_check: bool = False
     n_batch: int = 512
     flash_attn: bool = True  # faster and smaller on every llama.cpp backend we ship
+    # Where n_ctx came from, in the user's words (None: the app-wide default, "up to"),
+    # and whether a value beyond the model's training length is refused (else lowered).
+    ctx_source: str | None = None
+    ctx_strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,7 @@ class LoadedModel:
     chat_source: str  # "model" or the named format in use
     load_seconds: float
     estimate: MemoryEstimate
+    context_note: str | None = None  # the asked-for context was lowered to the model's limit
 
 
 @dataclass(frozen=True)
@@ -247,6 +253,13 @@ def _install_llama_log() -> None:
             break
         except (OSError, AttributeError):
             continue
+
+
+def _shorten_advice(loaded: LoadedModel) -> str:
+    trained = loaded.header.context_length
+    if trained and loaded.n_ctx >= trained:
+        return f"Shorten it: {trained:,} tokens is the most {loaded.name} can take."
+    return "Shorten it, or raise the context length."
 
 
 @contextlib.contextmanager
@@ -387,7 +400,16 @@ class Engine:
         options = options or LoadOptions()
         path = Path(path)
         header = validate_file(path)  # a damaged file never reaches llama.cpp
-        n_ctx = min(options.n_ctx, header.context_length or options.n_ctx)
+        context = choose_context(
+            header.name or path.stem,
+            header.context_length,
+            options.n_ctx,
+            source=options.ctx_source,
+            strict=options.ctx_strict,
+        )
+        n_ctx = context.n_ctx
+        if context.note is not None:
+            log.warning("%s", context.note)
         estimate = estimate_memory(header, n_ctx, n_batch=options.n_batch)
         if not options.ignore_memory_check:
             check_fits(path.name, estimate, memory().available_bytes)
@@ -450,6 +472,7 @@ class Engine:
                 chat_source=self._prompt.source,
                 load_seconds=time.perf_counter() - started,
                 estimate=estimate,
+                context_note=context.note,
             )
             log.info(
                 "loaded %s in %.2f s (ctx %d, %d threads, %d GPU layers, chat format: %s)",
@@ -575,7 +598,7 @@ class Engine:
                 raise ContextTooSmall(
                     f"The message is too long for this model's context: the prompt needs "
                     f"{len(tokens)} tokens plus {reserve} for the answer, but the context holds "
-                    f"{loaded.n_ctx}. Shorten it, or raise the context length."
+                    f"{loaded.n_ctx}. " + _shorten_advice(loaded)
                 )
             # Drop a whole exchange: the oldest message and any replies up to the next user turn.
             first = droppable[0]

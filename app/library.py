@@ -223,6 +223,7 @@ class Library:
         """Give one model its own threads / GPU layers / context length (validated like the
         settings; None removes an override) and, optionally, a named chat format."""
         from app.chat_format import NAMED_FORMATS
+        from app.context_length import check_context
         from app.settings import validate
 
         entry = self.find(name_or_path)
@@ -234,6 +235,8 @@ class Library:
                 overrides.pop(key, None)
             else:
                 overrides[key] = validate(key, value)
+                if key == "context_length":
+                    check_context(entry.name, entry.context_length, int(overrides[key]))
         fmt = entry.chat_format if chat_format == "keep" else chat_format
         if fmt is not None and fmt not in NAMED_FORMATS:
             raise HearthError(

@@ -513,6 +513,8 @@ class ChatPage(QWidget):
         self.load_progress.hide()
         self._show_model_state()
         self.statusMessage.emit(f"Loaded {loaded.name} ({loaded.n_ctx:,} tokens of context)")
+        if loaded.context_note:  # the chat's or model's context was lowered: say so
+            self.show_error(loaded.context_note)
         self._update_context_meter()
 
     def _load_failed(self, text: str) -> None:

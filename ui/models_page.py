@@ -741,7 +741,8 @@ class DefaultsDialog(QDialog):
         self.gpu_layers.setRange(-2, 1000)
         self.gpu_layers.setSpecialValueText("App setting")
         self.context = QSpinBox()
-        self.context.setRange(0, 1_048_576)
+        # No more than the model was trained for (the library refuses more, too).
+        self.context.setRange(0, entry.context_length or 1_048_576)
         self.context.setSingleStep(1024)
         self.context.setSpecialValueText("App setting")
         self.context.setGroupSeparatorShown(True)
@@ -764,6 +765,14 @@ class DefaultsDialog(QDialog):
             "", _label("-1 offloads every layer; 0 keeps the model on the CPU.", "modelsHint")
         )
         form.addRow("Context length", self.context)
+        if entry.context_length:
+            form.addRow(
+                "",
+                _label(
+                    f"At most {entry.context_length:,} tokens: what {entry.name} was trained for.",
+                    "modelsHint",
+                ),
+            )
         form.addRow("Chat format", self.chat_format)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel

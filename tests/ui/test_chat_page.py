@@ -363,6 +363,21 @@ def test_a_model_that_fails_to_load_is_explained_in_the_page(
     assert page.composer.enabled_reason == NO_MODEL_REASON
 
 
+def test_a_chats_context_past_the_models_limit_is_lowered_and_said(
+    store: Store, controller: EngineController, tiny_model: Path, qtbot: QtBot
+) -> None:
+    store.add_model(str(tiny_model), "Tiny", tiny_model.stat().st_size)
+    page = make_page(store, controller, qtbot)
+    chat = store.create_chat("Long one", params={"context_length": 16384})
+    page.open_chat(chat.id)
+    with qtbot.waitSignal(controller.modelLoaded, timeout=TIMEOUT):
+        QTest.mouseClick(page.load_button, Qt.MouseButton.LeftButton)
+    notice = page.error_text()
+    assert notice is not None
+    assert "2,048 tokens, the most tiny-llama was trained for" in notice
+    assert "this chat's settings asked for 16,384" in notice
+
+
 def test_a_model_llama_cpp_refuses_shows_its_reason_in_the_page(
     store: Store, controller: EngineController, gguf_files: GgufFiles, qtbot: QtBot
 ) -> None:

@@ -497,17 +497,23 @@ def test_model_defaults_are_saved_per_model(
     ), "nothing set: the app's settings apply"
     dialog.threads.setValue(4)
     dialog.context.setValue(8192)
+    assert dialog.context.value() == 2048, "no more than the model was trained for"
+    assert any("At most 2,048 tokens" in label.text() for label in dialog.findChildren(QLabel))
+    dialog.context.setValue(1024)
     dialog.chat_format.setCurrentIndex(dialog.chat_format.findData("chatml"))
     changes, chat_format = dialog.values()
     with qtbot.waitSignal(page.controller.libraryChanged, timeout=WAIT):
         page.controller.set_model_defaults(entry.name, changes, chat_format)
     [saved] = store.list_models()
-    assert saved.overrides == {"threads": 4, "context_length": 8192}
+    assert saved.overrides == {"threads": 4, "context_length": 1024}
     assert saved.chat_format == "chatml"
 
     with qtbot.waitSignal(page.controller.failed, timeout=WAIT) as failed:
         page.controller.set_model_defaults(entry.name, {"context_length": 100}, None)
     assert "context_length must be" in failed.args[0]
+    with qtbot.waitSignal(page.controller.failed, timeout=WAIT) as failed:
+        page.controller.set_model_defaults(entry.name, {"context_length": 16384}, None)
+    assert "trained for at most 2,048 tokens" in failed.args[0]
 
 
 def test_reveal_opens_the_models_folder(
