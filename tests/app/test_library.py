@@ -105,12 +105,12 @@ def test_delete_removes_files_and_empty_folders(library: Library, gguf_files: Gg
 def test_a_model_gets_its_own_validated_settings(library: Library, gguf_files: GgufFiles) -> None:
     shutil.copy(gguf_files.tiny(), library.models_dir / "m.gguf")
     library.scan()
-    entry = library.configure("tiny-llama", {"threads": "4", "context_length": 8192},
+    entry = library.configure("tiny-llama", {"threads": "4", "context_length": 1024},
                               chat_format="chatml")  # fmt: skip
-    assert entry.overrides == {"threads": 4, "context_length": 8192}
+    assert entry.overrides == {"threads": 4, "context_length": 1024}
     assert entry.chat_format == "chatml"
     entry = library.configure("tiny-llama", {"threads": None})
-    assert entry.overrides == {"context_length": 8192} and entry.chat_format == "chatml"
+    assert entry.overrides == {"context_length": 1024} and entry.chat_format == "chatml"
     with pytest.raises(HearthError, match="threads must be a whole number"):
         library.configure("tiny-llama", {"threads": "many"})
     with pytest.raises(HearthError, match="cannot be set per model"):
