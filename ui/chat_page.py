@@ -34,7 +34,7 @@ from app.chat import SourcesUsed, load_options_for, turns_for
 from app.engine import ContextTrimmed, LoadedModel
 from app.errors import HearthError
 from app.store import Message, ModelEntry, SourceRecord, Store
-from app.titles import title_for, title_for_documents
+from app.titles import title_for_documents
 from ui.chat_view import ChatView
 from ui.composer import Composer
 from ui.documents_controller import DocumentsController
@@ -80,6 +80,7 @@ class ModelPicker(QComboBox):
 
 class ChatPage(QWidget):
     chatChanged = Signal(int)  # a chat was created or renamed
+    chatOpened = Signal(object)  # int | None: the chat the page now shows, however it came
     statusMessage = Signal(str)
     modelFilesDropped = Signal(list)  # list[Path] of .gguf files dropped on the page
 
@@ -238,8 +239,7 @@ class ChatPage(QWidget):
             return
         if chat_id != self._chat_id:
             self._documents_wanted = None
-        self._chat_id = chat_id
-        self._set_documents_chat(chat_id)
+        self._set_chat(chat_id)
         if chat is None:
             self._thread = []
             self.title_label.setText("New chat")
@@ -258,6 +258,24 @@ class ChatPage(QWidget):
                 self.view.begin_answer(last.id)  # back to a chat that is still answering
         self._update_context_meter()
         self.composer.focus_input()
+
+    def show_title(self, chat_id: int, title: str) -> None:
+        """A chat was renamed or named by its first message: the header follows."""
+        if chat_id == self._chat_id:
+            self.title_label.setText(title)
+
+    def _set_chat(self, chat_id: int | None) -> None:
+        self._chat_id = chat_id
+        self._set_documents_chat(chat_id)
+        self.chatOpened.emit(chat_id)
+
+    def _start_chat(self, title: str | None = None, *, model: str | None = None) -> int:
+        """A new stored chat for the page (auto-titled unless ``title`` says otherwise)."""
+        chat = self._store.create_chat(title, auto_title=True, model=model)
+        self.title_label.setText(chat.title)
+        self.chatChanged.emit(chat.id)
+        self._set_chat(chat.id)
+        return chat.id
 
     def set_theme(self, theme: str) -> None:
         """Re-render the conversation for the "light" or "dark" theme."""
@@ -312,12 +330,7 @@ class ChatPage(QWidget):
         if self.documents is None or not paths:
             return None
         if self._chat_id is None:
-            # Named after the files until its first message names it.
-            chat = self._store.create_chat(title_for_documents(paths), auto_title=True)
-            self._chat_id = chat.id
-            self._set_documents_chat(chat.id)
-            self.title_label.setText(chat.title)
-            self.chatChanged.emit(chat.id)
+            self._start_chat(title_for_documents(paths))  # until its first message names it
         self._show_documents(True)
         self.documents.add_paths(paths, chat_id=self._chat_id)
         return self._chat_id
@@ -406,16 +419,13 @@ class ChatPage(QWidget):
             self.show_error("The model is still answering; stop it or wait for it to finish.")
             return
         self.hide_error()
-        if self._chat_id is None:
+        chat_id = self._chat_id
+        if chat_id is None:
             loaded = self._engine.engine.loaded
-            chat = self._store.create_chat(title_for(text), model=loaded.name if loaded else None)
-            self._chat_id = chat.id
-            self._set_documents_chat(chat.id)
-            self.title_label.setText(chat.title)
-            self.chatChanged.emit(chat.id)
-        self._answering_chat = self._chat_id
+            chat_id = self._start_chat(model=loaded.name if loaded else None)  # titled by text
+        self._answering_chat = chat_id
         self.view.scroll_to_bottom()
-        self._engine.send(self._chat_id, text)
+        self._engine.send(chat_id, text)
 
     def _edit(self, message_id: int, text: str) -> None:
         if self._refuse_while_busy():

@@ -157,6 +157,7 @@ class ChatSettingsPanel(QFrame):
 
         controller.presetsChanged.connect(self._show_presets)
         controller.chatSettingsChanged.connect(self._chat_saved)
+        controller.chatTitleChanged.connect(self._chat_titled)
         controller.failed.connect(self._failed)
         self._show_presets(controller.presets())
         self.set_chat(None)
@@ -219,6 +220,10 @@ class ChatSettingsPanel(QFrame):
         self.subtitle.setText(self._controller.chat(chat_id).title)
         self._set_status("Saved")
         self.chatSettingsChanged.emit(chat_id)
+
+    def _chat_titled(self, chat_id: int, title: str) -> None:
+        if chat_id == self._chat_id:
+            self.subtitle.setText(title)
 
     # --------------------------------------------------------------- presets
     def presets(self) -> list[str]:

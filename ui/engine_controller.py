@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.chat import ChatEvent, ChatRunner, MessageSaved, SourcesUsed
+from app.chat import ChatEvent, ChatRunner, ChatTitled, MessageSaved, SourcesUsed
 from app.documents.embeddings import Embedder, embed_documents, embedding_model_path
 from app.documents.grounding import Grounder
 from app.documents.search import Searcher
@@ -71,6 +71,7 @@ class EngineController(QObject):
     failed = Signal(str)
     busyChanged = Signal(bool)
     sourcesUsed = Signal(object)  # SourcesUsed
+    chatTitled = Signal(int, str)  # chat id, the title its first message gave it
     embedProgress = Signal(object)  # EmbedProgress
     embeddingProblem = Signal(str)  # the embedding model cannot be used, in words
 
@@ -199,6 +200,8 @@ class EngineController(QObject):
             self.generationDone.emit(event)
         elif isinstance(event, SourcesUsed):
             self.sourcesUsed.emit(event)
+        elif isinstance(event, ChatTitled):
+            self.chatTitled.emit(event.chat_id, event.title)
 
     def _finished(self) -> None:
         self._job = None

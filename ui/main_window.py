@@ -196,8 +196,11 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         self.sidebar.chatSelected.connect(self.open_chat)
         self.sidebar.messageSelected.connect(self.open_message)
-        self.chats.chatCreated.connect(self.open_chat)
         self.chats.chatsChanged.connect(self._chats_changed)
+        self.chats.chatRestored.connect(self.open_chat)
+        self.chats.chatTitleChanged.connect(self.chat_page.show_title)
+        self.engine.chatTitled.connect(self.chats.chat_titled)
+        self.chat_page.chatOpened.connect(self._chat_opened)
         self.chats.chatSettingsChanged.connect(self._chat_settings_changed)
         self.chat_page.chatChanged.connect(lambda _id: self.chats.refresh())
         self.chat_page.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 4000))
@@ -265,15 +268,20 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ chats
     def new_chat(self) -> None:
-        self.chats.new_chat()  # chatCreated opens it
+        self.chats.new_chat()  # the sidebar selects it: chatSelected opens it
         self.focus_composer()
 
     def open_chat(self, chat_id: int) -> None:
-        self.chat_page.open_chat(chat_id)
-        self.chat_panel.set_chat(chat_id)
-        self.sidebar.select_chat(chat_id)
+        self.chat_page.open_chat(chat_id)  # chatOpened: the panel and the sidebar follow
         self.pages.setCurrentWidget(self.chat_page)
         self._sync_nav()
+
+    def _chat_opened(self, chat_id: int | None) -> None:
+        """However a chat was opened (sidebar, search, new, first message, undo, relaunch),
+        the settings panel edits it and the sidebar highlights it."""
+        if self.chat_panel.chat_id != chat_id:
+            self.chat_panel.set_chat(chat_id)
+        self.sidebar.select_chat(chat_id)
 
     def open_message(self, chat_id: int, message_id: int) -> None:
         self.open_chat(chat_id)
@@ -283,7 +291,6 @@ class MainWindow(QMainWindow):
         current = self.chat_page.current_chat_id
         if current is not None and current == self.chats.pending_delete_id:
             self.chat_page.open_chat(None)
-            self.chat_panel.set_chat(None)
 
     def _chat_settings_changed(self, chat_id: int) -> None:
         if chat_id == self.chat_page.current_chat_id:

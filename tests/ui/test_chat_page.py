@@ -594,3 +594,18 @@ def test_deleting_an_answer_removes_it_and_shows_the_other_version(
     assert [m.id for m in store.thread(chat.id)] == [user.id, kept.id]
     assert page.view.message_widget(dropped.id) is None
     assert widget_for(page, kept).displayed_text() == "First answer"
+
+
+def test_a_blank_message_is_refused_in_words_and_nothing_is_sent(
+    page: ChatPage, controller: EngineController, store: Store, qtbot: QtBot
+) -> None:
+    composer = page.composer
+    assert not composer.send_button.isEnabled(), "nothing typed: nothing to send"
+    send_by_keyboard(page, qtbot, "   \n  ")
+    assert composer.hint_text() == "The message is empty: type something to send"
+    assert not composer.send_button.isEnabled()
+    assert not controller.busy
+    assert store.list_chats() == [] and page.current_chat_id is None
+    QTest.keyClicks(composer.edit, "now a question")
+    assert composer.send_button.isEnabled()
+    assert composer.hint_text() is None, "the hint goes once there is something to send"

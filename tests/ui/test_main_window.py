@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
 from app.context import Context
@@ -139,3 +140,174 @@ def test_load_a_library_model_and_get_a_streamed_answer(
         assert QGuiApplication.clipboard().text() == answer.answer
     finally:
         win.shutdown()
+
+
+# ------------------------------------------------- the window follows what you do
+def _window_with_model(ctx: Context, tiny_model: Path, qtbot: QtBot) -> MainWindow:
+    """A shown window whose library holds the tiny model, loaded, answering short and fast."""
+    ctx.store.set_setting("temperature", 0.0)
+    ctx.store.set_setting("max_tokens", 8)
+    target = ctx.models_dir / "acme" / "tiny.gguf"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tiny_model, target)
+    win = build_window(ctx, create_application())
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: bool(ctx.store.list_models()), timeout=10_000)
+    if win.engine.engine.loaded is None:
+        with qtbot.waitSignal(win.engine.modelLoaded, timeout=10_000):
+            win.load_model(ctx.store.list_models()[0])
+    return win
+
+
+@pytest.fixture
+def loaded(ctx: Context, tiny_model: Path, qtbot: QtBot) -> Iterator[MainWindow]:
+    win = _window_with_model(ctx, tiny_model, qtbot)
+    yield win
+    win.shutdown()
+
+
+def _send(win: MainWindow, qtbot: QtBot, text: str) -> None:
+    """Type ``text`` in the composer and press Enter; wait for the answer to end."""
+    edit = win.chat_page.composer.edit
+    edit.setFocus()
+    QTest.keyClicks(edit, text)
+    with qtbot.waitSignal(win.engine.busyChanged, timeout=20_000, check_params_cb=lambda b: not b):
+        QTest.keyClick(edit, Qt.Key.Key_Return)
+
+
+def _sidebar_current(win: MainWindow) -> int | None:
+    item = win.sidebar.chat_list.currentItem()
+    return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
+
+
+def _sidebar_title(win: MainWindow, chat_id: int) -> str:
+    for row in range(win.sidebar.chat_list.count()):
+        item = win.sidebar.chat_list.item(row)
+        if item.data(Qt.ItemDataRole.UserRole) == chat_id:
+            return item.text()
+    raise AssertionError(f"chat {chat_id} is not in the sidebar")
+
+
+def _follows(win: MainWindow, chat_id: int) -> None:
+    """The header, the chat settings panel and the sidebar all show ``chat_id``."""
+    title = win.ctx.store.get_chat(chat_id).title
+    assert win.chat_page.current_chat_id == chat_id
+    assert win.pages.currentWidget() is win.chat_page
+    assert win.chat_page.title_label.text() == title
+    assert win.chat_panel.chat_id == chat_id
+    assert win.chat_panel.isEnabled()
+    assert win.chat_panel.subtitle.text() == title
+    assert _sidebar_current(win) == chat_id
+    assert _sidebar_title(win, chat_id) == title
+
+
+def _new_chat(win: MainWindow, qtbot: QtBot, how: str = "new chat button") -> int:
+    before = win.chat_page.current_chat_id
+    if how == "ctrl+n":
+        QTest.keyClick(win, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    else:
+        QTest.mouseClick(win.sidebar.new_chat_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.chat_page.current_chat_id not in (None, before), timeout=5_000)
+    chat_id = win.chat_page.current_chat_id
+    assert chat_id is not None
+    return chat_id
+
+
+@pytest.mark.parametrize("how", ["ctrl+n", "new chat button"])
+def test_new_chat_takes_its_title_from_the_first_message(
+    loaded: MainWindow, qtbot: QtBot, how: str
+) -> None:
+    chat_id = _new_chat(loaded, qtbot, how)
+    _send(loaded, qtbot, "Plan a picnic for Saturday")
+    assert loaded.ctx.store.get_chat(chat_id).title == "Plan a picnic for Saturday"
+    _follows(loaded, chat_id)
+
+
+def test_a_renamed_chat_keeps_its_name_and_the_header_follows_the_rename(
+    loaded: MainWindow, qtbot: QtBot
+) -> None:
+    chat_id = _new_chat(loaded, qtbot)
+    loaded.sidebar.rename_chat(chat_id)
+    editor = loaded.sidebar.chat_list.findChild(QLineEdit)
+    assert editor is not None
+    editor.selectAll()
+    QTest.keyClicks(editor, "Bread plans")
+    QTest.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: loaded.ctx.store.get_chat(chat_id).title == "Bread plans")
+    assert loaded.chat_page.title_label.text() == "Bread plans"
+    assert loaded.chat_panel.subtitle.text() == "Bread plans"
+    _send(loaded, qtbot, "How long does dough rise?")
+    assert loaded.ctx.store.get_chat(chat_id).title == "Bread plans"
+    _follows(loaded, chat_id)
+
+
+def test_a_chat_started_from_the_welcome_page_is_followed_by_the_panel_and_sidebar(
+    loaded: MainWindow, qtbot: QtBot
+) -> None:
+    assert loaded.chat_page.current_chat_id is None
+    _send(loaded, qtbot, "What is a haiku?")
+    chat_id = loaded.chat_page.current_chat_id
+    assert chat_id is not None
+    assert loaded.ctx.store.get_chat(chat_id).title == "What is a haiku?"
+    _follows(loaded, chat_id)
+
+
+def test_a_chat_opened_from_search_is_followed_by_the_panel_and_sidebar(
+    loaded: MainWindow, qtbot: QtBot
+) -> None:
+    store = loaded.ctx.store
+    other = store.create_chat("Other")
+    wanted = store.create_chat("Wanted")
+    store.append_message(wanted.id, "user", "the zebra question")
+    loaded.chats.refresh()
+    loaded.open_chat(other.id)
+    QTest.keyClicks(loaded.sidebar.search_field, "zebra")
+    loaded.sidebar.run_search()
+    qtbot.waitUntil(lambda: loaded.sidebar.results_list.count() == 1)
+    item = loaded.sidebar.results_list.item(0)
+    rect = loaded.sidebar.results_list.visualItemRect(item)
+    QTest.mouseClick(
+        loaded.sidebar.results_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center()
+    )
+    qtbot.waitUntil(lambda: loaded.chat_page.current_chat_id == wanted.id)
+    loaded.sidebar.search_field.clear()
+    _follows(loaded, wanted.id)
+
+
+def test_the_last_chat_reopened_at_launch_is_followed_by_the_panel_and_sidebar(
+    ctx: Context, qtbot: QtBot
+) -> None:
+    app = create_application()
+    chat = ctx.store.create_chat("Keep me open")
+    ctx.store.create_chat("Another one")
+    first = build_window(ctx, app)
+    qtbot.addWidget(first)
+    first.open_chat(chat.id)
+    first.shutdown()
+    second = build_window(ctx, app)
+    qtbot.addWidget(second)
+    second.show()
+    qtbot.waitExposed(second)
+    try:
+        second.panel_action.trigger()
+        _follows(second, chat.id)
+    finally:
+        second.shutdown()
+
+
+def test_undo_after_deleting_the_open_chat_reopens_it(loaded: MainWindow, qtbot: QtBot) -> None:
+    store = loaded.ctx.store
+    keep = store.create_chat("Keep")
+    doomed = store.create_chat("Doomed")
+    store.append_message(doomed.id, "user", "hello there")
+    loaded.chats.refresh()
+    loaded.open_chat(doomed.id)
+    loaded.sidebar.delete_chat(doomed.id)
+    assert loaded.chat_page.current_chat_id is None
+    assert loaded.chat_panel.chat_id is None
+    QTest.mouseClick(loaded.sidebar.undo_button, Qt.MouseButton.LeftButton)
+    _follows(loaded, doomed.id)
+    assert [m.content for m in loaded.chat_page.view.messages()] == ["hello there"]
+    assert keep.id in loaded.sidebar.chat_ids()
