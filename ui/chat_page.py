@@ -102,6 +102,8 @@ class ChatPage(QWidget):
         self._thread: list[Message] = []
         self._loading = False
         self._answering_chat: int | None = None  # the chat the running job writes to
+        self._pending_send: str | None = None  # sent once the model Send loaded is ready
+        self._model_paths: dict[int, str] = {}  # library id -> file, for the picker
 
         # ---- header
         self.header = QFrame()
@@ -118,7 +120,7 @@ class ChatPage(QWidget):
         self.load_button = QPushButton("Load")
         self.load_button.setObjectName("loadButton")
         self.load_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.load_button.clicked.connect(self.load_selected_model)
+        self.load_button.clicked.connect(self._load_button_clicked)
         self.load_progress = QProgressBar()
         self.load_progress.setObjectName("loadProgress")
         self.load_progress.setRange(0, 100)
@@ -205,6 +207,7 @@ class ChatPage(QWidget):
         engine.loadProgress.connect(self._load_progress)
         engine.modelLoaded.connect(self._model_loaded)
         engine.loadFailed.connect(self._load_failed)
+        engine.modelUnloaded.connect(self._model_unloaded)
         engine.messageSaved.connect(self._message_saved)
         engine.textDelta.connect(self._text_delta)
         engine.contextTrimmed.connect(self._context_trimmed)
@@ -218,6 +221,7 @@ class ChatPage(QWidget):
         stop.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         stop.activated.connect(engine.stop)
 
+        self.model_picker.currentIndexChanged.connect(lambda _i: self._show_model_state())
         self.refresh_models()
         self._show_model_state()
         self.composer.set_busy(engine.busy)
@@ -284,9 +288,11 @@ class ChatPage(QWidget):
     def refresh_models(self) -> None:
         """Re-read the library into the model picker (keeping the selection when possible)."""
         selected = self.model_picker.currentData()
-        loaded = self._engine.engine.loaded
+        loaded = self._engine.loaded
+        self.model_picker.blockSignals(True)
         self.model_picker.clear()
         models = self._store.list_models()
+        self._model_paths = {m.id: m.path for m in models}
         for entry in models:
             label = entry.name if not entry.quantization else f"{entry.name} · {entry.quantization}"
             self.model_picker.addItem(label, entry.id)
@@ -296,8 +302,28 @@ class ChatPage(QWidget):
         if index < 0 and loaded is not None:
             index = next((i for i, m in enumerate(models) if Path(m.path) == Path(loaded.path)), -1)
         self.model_picker.setCurrentIndex(max(index, 0))
+        self.model_picker.blockSignals(False)
         self.model_picker.setEnabled(bool(models))
         self._show_model_state()
+
+    def pick_model(self, model_id: int) -> bool:
+        """Choose a library model in the header's picker (True when it is there)."""
+        self.refresh_models()
+        index = self.model_picker.findData(model_id)
+        if index >= 0:
+            self.model_picker.setCurrentIndex(index)
+        return index >= 0
+
+    def _picked_is_loaded(self) -> bool:
+        loaded = self._engine.loaded
+        path = self._model_paths.get(self.model_picker.currentData())
+        return loaded is not None and path is not None and Path(path) == Path(loaded.path)
+
+    def _load_button_clicked(self) -> None:
+        if self._picked_is_loaded():
+            self._engine.unload()
+        else:
+            self.load_selected_model()
 
     def load_selected_model(self) -> None:
         """Load the picker's model with this chat's settings (progress in the header)."""
@@ -410,9 +436,19 @@ class ChatPage(QWidget):
 
     # ------------------------------------------------------------ user intent
     def send(self, text: str) -> None:
-        if self._engine.engine.loaded is None:
-            self.composer.set_text(text)
-            self.show_error(NO_MODEL_REASON + ".")
+        """Send ``text`` in the open chat (a new one when none is): with no model loaded,
+        the picked one loads first and the message goes once it is ready."""
+        if self._engine.loaded is None:
+            if self._selected_model() is None:
+                self.composer.set_text(text)
+                self.show_error(NO_MODEL_REASON + ".")
+                return
+            self._pending_send = text
+            if not self._loading:
+                self.load_selected_model()
+            if not self._loading:  # refused, and said why
+                self._pending_send = None
+                self.composer.set_text(text)
             return
         if self._engine.busy:
             self.composer.set_text(text)
@@ -421,7 +457,7 @@ class ChatPage(QWidget):
         self.hide_error()
         chat_id = self._chat_id
         if chat_id is None:
-            loaded = self._engine.engine.loaded
+            loaded = self._engine.loaded
             chat_id = self._start_chat(model=loaded.name if loaded else None)  # titled by text
         self._answering_chat = chat_id
         self.view.scroll_to_bottom()
@@ -471,7 +507,7 @@ class ChatPage(QWidget):
         self.statusMessage.emit("Message deleted")
 
     def _refuse_while_busy(self) -> bool:
-        if self._engine.engine.loaded is None:
+        if self._engine.loaded is None:
             self.show_error(NO_MODEL_REASON + ".")
             return True
         if self._engine.busy:
@@ -524,12 +560,22 @@ class ChatPage(QWidget):
         self._show_model_state()
         self.statusMessage.emit(f"Loaded {loaded.name} ({loaded.n_ctx:,} tokens of context)")
         self._update_context_meter()
+        pending, self._pending_send = self._pending_send, None
+        if pending is not None:
+            self.send(pending)
 
     def _load_failed(self, text: str) -> None:
         self._loading = False
         self.load_progress.hide()
         self._show_model_state()
         self.show_error(text)
+        pending, self._pending_send = self._pending_send, None
+        if pending is not None:
+            self.composer.set_text(pending)  # nothing was sent: the message is kept
+
+    def _model_unloaded(self) -> None:
+        self._show_model_state()
+        self._update_context_meter()
 
     # ---------------------------------------------------------------- reads
     def _selected_model(self) -> ModelEntry | None:
@@ -557,10 +603,14 @@ class ChatPage(QWidget):
             self.documents_panel.set_last_mode(modes[-1] if modes else None)
 
     def _show_model_state(self) -> None:
-        loaded = self._engine.engine.loaded
+        loaded = self._engine.loaded
         has_models = self.model_picker.currentData() is not None
+        unload = self._picked_is_loaded()
         self.load_button.setEnabled(has_models and not self._loading and not self._engine.busy)
-        self.load_button.setText("Loading…" if self._loading else "Load")
+        self.load_button.setText("Loading…" if self._loading else "Unload" if unload else "Load")
+        self.load_button.setToolTip(
+            "Free the memory this model uses" if unload else "Load the chosen model"
+        )
         if self._loading:
             self.model_status.setText("")
         elif loaded is None:
@@ -573,10 +623,10 @@ class ChatPage(QWidget):
         style.polish(self.model_status)
         if self._loading:
             self.composer.set_enabled_reason("Loading the model…")
-        elif loaded is None:
-            self.composer.set_enabled_reason(NO_MODEL_REASON if has_models else NO_LIBRARY_REASON)
+        elif loaded is None and not has_models:
+            self.composer.set_enabled_reason(NO_LIBRARY_REASON)
         else:
-            self.composer.set_enabled_reason(None)
+            self.composer.set_enabled_reason(None)  # with none loaded, Send loads the picked one
 
     def _update_context_meter(self) -> None:
         """Tokens the visible conversation takes in the loaded model's context (cheap: done

@@ -105,6 +105,15 @@ class EngineController(QObject):
     def busy(self) -> bool:
         return self._job is not None
 
+    @property
+    def loaded(self) -> LoadedModel | None:
+        """The model loaded now (None: none, or it is still loading)."""
+        return self.engine.loaded
+
+    @property
+    def loading(self) -> bool:
+        return self._load_job is not None
+
     # ---------------------------------------------------------------- load
     def load(self, path: Path, options: LoadOptions | None = None) -> None:
         def call(token: CancelToken, report: Callable[[Any], None]) -> LoadedModel:
@@ -333,5 +342,9 @@ class EngineController(QObject):
         return self._thread.shutdown()
 
     def _check_idle(self) -> None:
-        if self._job is None and self._load_job is None and self._embed_job is None:
-            self.engine.unload_if_idle(self._idle_minutes * 60)
+        if self._job is not None or self._load_job is not None or self._embed_job is not None:
+            return
+        seconds = self._idle_minutes * 60
+        job = Job.from_function(lambda _token, _report: self.engine.unload_if_idle(seconds))
+        job.succeeded.connect(lambda unloaded: self.modelUnloaded.emit() if unloaded else None)
+        self._thread.submit(job)

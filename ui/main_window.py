@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.catalog import first_launch
 from app.context import Context
+from app.engine import LoadedModel
 from app.errors import HearthError
 from app.export import export_chat, import_json
 from app.fit import Machine
@@ -113,6 +114,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self._state = QSettings(str(ctx.paths.home / "ui-state.ini"), QSettings.Format.IniFormat)
         self._restore_state()
+        self._reload_last_model()
         self.models.start()
         self.documents.start()  # documents left unfinished by the last run go on
         # A new embedding model chosen in the library: give every passage its vector.
@@ -147,7 +149,8 @@ class MainWindow(QMainWindow):
         self._action(file, "Add documents…", "Ctrl+Shift+O", self.add_documents)
         self._action(file, "Add a folder of documents…", None, self.add_documents_folder)
         self._action(file, "Add documents to a collection…", None, self.add_documents_to_collection)
-        self._action(file, "Unload the model", None, self.engine.unload)
+        self.unload_action = self._action(file, "Unload the model", None, self.engine.unload)
+        self.unload_action.setEnabled(False)  # nothing is loaded yet
         file.addSeparator()
         self._action(file, "Export chat as Markdown…", None, lambda: self.export_chat("md"))
         self._action(file, "Export chat as JSON…", None, lambda: self.export_chat("json"))
@@ -206,6 +209,7 @@ class MainWindow(QMainWindow):
         self.chat_page.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.chat_page.modelFilesDropped.connect(self.import_model_files)
         self.models_page.loadRequested.connect(self.load_model)
+        self.models_page.unloadRequested.connect(self.engine.unload)
         self.models.libraryChanged.connect(self._library_changed)
         self.welcome.findRequested.connect(self.show_models)
         self.welcome.importRequested.connect(self.models_page.open_import_dialog)
@@ -392,13 +396,16 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- models
     def load_model(self, entry: object) -> None:
-        self.chat_page.refresh_models()
-        index = self.chat_page.model_picker.findData(getattr(entry, "id", None))
-        if index >= 0:
-            self.chat_page.model_picker.setCurrentIndex(index)
+        self.chat_page.pick_model(int(getattr(entry, "id", -1)))
         self.pages.setCurrentWidget(self.chat_page)
         self._sync_nav()
         self.chat_page.load_selected_model()
+
+    def _reload_last_model(self) -> None:
+        """At start, the model used last loads again (the reload_last_model setting)."""
+        entry = self.models.library.model_to_reload(str(self._state.value("last_model") or ""))
+        if entry is not None and self.chat_page.pick_model(entry.id):
+            self.chat_page.load_selected_model()  # on the engine thread; progress in the header
 
     def _library_changed(self, _models: object) -> None:
         self.chat_page.refresh_models()
@@ -410,14 +417,18 @@ class MainWindow(QMainWindow):
         self.models_page.open_repo(repo_id)
         self._sync_nav()
 
-    def _model_loaded(self, loaded: object) -> None:
+    def _model_loaded(self, loaded: LoadedModel) -> None:
         self.state_label.setText("Idle")
-        name = getattr(loaded, "name", "model")
-        source = getattr(loaded, "chat_source", "")
-        self.model_label.setText(f"{name}" + (f" · {source}" if source != "model" else ""))
+        source = loaded.chat_source
+        self.model_label.setText(loaded.name + (f" · {source}" if source != "model" else ""))
+        self.unload_action.setEnabled(True)
+        self.models_page.set_loaded_model(str(loaded.path))
+        self._state.setValue("last_model", str(loaded.path))  # loaded again at the next start
 
     def _model_unloaded(self) -> None:
         self.model_label.setText("No model loaded")
+        self.unload_action.setEnabled(False)
+        self.models_page.set_loaded_model(None)
         self.chat_page.refresh_models()
         self.statusBar().showMessage("Model unloaded; its memory is free", 4000)
 

@@ -14,7 +14,6 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
-from app.catalog import is_embedding_model
 from app.documents.embeddings import embedding_model_path
 from app.downloads import Downloader, DownloadQueue, Progress
 from app.engine import CancelToken
@@ -22,7 +21,7 @@ from app.errors import HearthError
 from app.fit import Fit, Machine, fit, recommend
 from app.gguf_file import GGUFHeader
 from app.hub import GGUFEntry, HubClient, RepoListing, SearchPage
-from app.library import Library, is_projector, shards_of
+from app.library import Library, is_embedding_entry, is_projector, shards_of
 from app.store import Download, ModelEntry, Store
 from app.units import format_count
 from ui.workers import Job, WorkerThread
@@ -369,8 +368,7 @@ class ModelsController(QObject):
     @staticmethod
     def is_embedding(entry: ModelEntry) -> bool:
         """An embedding model: it searches documents by meaning and cannot chat."""
-        marked = entry.metadata.get("embedding_only")
-        return bool(marked) if marked is not None else is_embedding_model(entry.architecture)
+        return is_embedding_entry(entry)
 
     def documents_model_path(self) -> str | None:
         """The path of the embedding model documents use, or None when none is set or found."""

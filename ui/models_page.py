@@ -799,11 +799,13 @@ class DefaultsDialog(QDialog):
 
 class LibraryView(QWidget):
     loadRequested = Signal(object)  # ModelEntry
+    unloadRequested = Signal()
 
     def __init__(self, controller: ModelsController) -> None:
         super().__init__()
         self.controller = controller
         self.models: list[ModelEntry] = []
+        self._loaded_path: str | None = None  # the model the engine holds
 
         self.import_button = _button("Import…")
         self.refresh_button = _button("Rescan")
@@ -929,9 +931,21 @@ class LibraryView(QWidget):
             )
         self._selection_changed()
 
+    def set_loaded_model(self, path: str | None) -> None:
+        """Mark the model the engine holds (None: none is loaded)."""
+        self._loaded_path = path
+        self.show_models(self.models)
+
+    def is_loaded(self, entry: ModelEntry) -> bool:
+        return self._loaded_path is not None and Path(entry.path) == Path(self._loaded_path)
+
     def _marks(self, entry: ModelEntry, documents_model: str | None) -> list[QWidget]:
-        """Badges (read-only, embedding model, used for documents) and the Use button."""
+        """Badges (loaded, read-only, embedding model, used for documents) and the Use button."""
         marks: list[QWidget] = []
+        if self.is_loaded(entry):
+            badge = _label("● Loaded", "loadedBadge")
+            badge.setToolTip("This model is loaded: chats use it now.")
+            marks.append(badge)
         if entry.read_only:
             badge = _label("read-only", "readOnlyBadge")
             badge.setToolTip(
@@ -982,6 +996,9 @@ class LibraryView(QWidget):
             button.setEnabled(entry is not None)
         embedding = entry is not None and self.controller.is_embedding(entry)
         self.load_button.setVisible(not embedding)
+        self.load_button.setText(
+            "Unload" if entry is not None and self.is_loaded(entry) else "Load"
+        )
         self.embedding_note.setVisible(embedding)
         self.delete_button.setEnabled(entry is not None and not entry.read_only)
         self.delete_button.setToolTip(
@@ -999,7 +1016,9 @@ class LibraryView(QWidget):
 
     def _load(self) -> None:
         entry = self.selected()
-        if entry is not None and not self.controller.is_embedding(entry):
+        if entry is not None and self.is_loaded(entry):
+            self.unloadRequested.emit()
+        elif entry is not None and not self.controller.is_embedding(entry):
             self.loadRequested.emit(entry)
 
     def _reveal(self) -> None:
@@ -1037,6 +1056,7 @@ class ModelsPage(QWidget):
     """Browse / Downloads / Library tabs over one ModelsController; accepts dropped .gguf files."""
 
     loadRequested = Signal(object)  # ModelEntry
+    unloadRequested = Signal()
 
     def __init__(self, controller: ModelsController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -1098,6 +1118,7 @@ class ModelsPage(QWidget):
         self.browse.repoRequested.connect(self.open_repo)
         self.repo.backRequested.connect(lambda: self.browse_stack.setCurrentWidget(self.browse))
         self.library.loadRequested.connect(self.loadRequested.emit)
+        self.library.unloadRequested.connect(self.unloadRequested.emit)
         controller.failed.connect(self.show_error)
         controller.busy.connect(self.busy_bar.setVisible)
         controller.downloadUpdated.connect(self._download_updated)
@@ -1119,6 +1140,9 @@ class ModelsPage(QWidget):
 
     def show_library(self) -> None:
         self.tabs.setCurrentWidget(self.library)
+
+    def set_loaded_model(self, path: str | None) -> None:
+        self.library.set_loaded_model(path)
 
     def open_repo(self, repo_id: str) -> None:
         self.show_browse()

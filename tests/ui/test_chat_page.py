@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 from app.engine import LoadOptions
 from app.store import Message, MessageStats, Store
 from tests.conftest import GgufFiles
-from ui.chat_page import NO_MODEL_REASON, ChatPage
+from ui.chat_page import NO_LIBRARY_REASON, ChatPage
 from ui.chat_view import PAGE_SIZE, ChatView, MessageWidget, RichText
 from ui.composer import Composer
 from ui.engine_controller import EngineController
@@ -318,15 +318,30 @@ def test_context_meter_turns_amber_then_red(qtbot: QtBot) -> None:
     assert composer.meter.property("level") == "full"
 
 
-def test_without_a_model_the_composer_says_why(
+def test_without_a_model_in_the_library_the_composer_says_why(
     store: Store, controller: EngineController, qtbot: QtBot
 ) -> None:
-    store.add_model("/nowhere/model.gguf", "Some model", 1)
     page = make_page(store, controller, qtbot)
-    assert page.composer.enabled_reason == NO_MODEL_REASON
-    assert page.composer.edit.placeholderText() == NO_MODEL_REASON
+    assert page.composer.enabled_reason == NO_LIBRARY_REASON
+    assert page.composer.edit.placeholderText() == NO_LIBRARY_REASON
     assert not page.composer.edit.isEnabled()
     assert page.model_status.text() == "No model loaded"
+
+
+def test_a_message_sent_with_no_model_loaded_loads_the_picked_one_and_is_answered(
+    store: Store, controller: EngineController, tiny_model: Path, qtbot: QtBot, short_answers: None
+) -> None:
+    store.add_model(str(tiny_model), "Tiny chat", tiny_model.stat().st_size)
+    page = make_page(store, controller, qtbot)
+    assert page.model_status.text() == "No model loaded"
+    assert page.composer.enabled_reason is None, "Send loads the model"
+    with qtbot.waitSignal(controller.generationDone, timeout=TIMEOUT):
+        send_by_keyboard(page, qtbot, "Hello")
+    wait_idle(controller, qtbot)
+    assert controller.loaded is not None
+    chat_id = page.current_chat_id
+    assert chat_id is not None
+    assert [m.role for m in store.thread(chat_id)] == ["user", "assistant"]
 
 
 # ------------------------------------------------------------------- loading
@@ -361,7 +376,14 @@ def test_a_model_that_fails_to_load_is_explained_in_the_page(
         QTest.mouseClick(page.load_button, Qt.MouseButton.LeftButton)
     error = page.error_text()
     assert error is not None and "is not a GGUF model file" in error
-    assert page.composer.enabled_reason == NO_MODEL_REASON
+    assert page.load_button.text() == "Load"
+    page.hide_error()
+    with qtbot.waitSignal(controller.loadFailed, timeout=TIMEOUT):
+        send_by_keyboard(page, qtbot, "Are you there?")
+    assert page.composer.text() == "Are you there?", "nothing was sent: the message is kept"
+    error = page.error_text()
+    assert error is not None and "is not a GGUF model file" in error
+    assert store.list_chats() == []
 
 
 def test_context_meter_counts_the_conversation_after_each_answer(

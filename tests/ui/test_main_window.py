@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QGuiApplication
+from PySide6.QtGui import QAction, QDropEvent, QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from app.context import Context
@@ -168,13 +168,18 @@ def loaded(ctx: Context, tiny_model: Path, qtbot: QtBot) -> Iterator[MainWindow]
     win.shutdown()
 
 
-def _send(win: MainWindow, qtbot: QtBot, text: str) -> None:
-    """Type ``text`` in the composer and press Enter; wait for the answer to end."""
+def _send_text(win: MainWindow, text: str) -> None:
+    """Type ``text`` in the composer and press Enter."""
     edit = win.chat_page.composer.edit
     edit.setFocus()
     QTest.keyClicks(edit, text)
+    QTest.keyClick(edit, Qt.Key.Key_Return)
+
+
+def _send(win: MainWindow, qtbot: QtBot, text: str) -> None:
+    """Send ``text`` from the composer and wait for the answer to end."""
     with qtbot.waitSignal(win.engine.busyChanged, timeout=20_000, check_params_cb=lambda b: not b):
-        QTest.keyClick(edit, Qt.Key.Key_Return)
+        _send_text(win, text)
 
 
 def _sidebar_current(win: MainWindow) -> int | None:
@@ -311,3 +316,83 @@ def test_undo_after_deleting_the_open_chat_reopens_it(loaded: MainWindow, qtbot:
     _follows(loaded, doomed.id)
     assert [m.content for m in loaded.chat_page.view.messages()] == ["hello there"]
     assert keep.id in loaded.sidebar.chat_ids()
+
+
+# ------------------------------------------------------------- which model is loaded
+def _loaded_marks(win: MainWindow) -> list[str]:
+    """The library's rows marked as loaded."""
+    library = win.models_page.library
+    marked = []
+    for row in range(library.list.topLevelItemCount()):
+        item = library.list.topLevelItem(row)
+        holder = library.list.itemWidget(item, 6) if item is not None else None
+        texts = [label.text() for label in holder.findChildren(QLabel)] if holder else []
+        if item is not None and any("Loaded" in text for text in texts):
+            marked.append(item.text(0))
+    return marked
+
+
+def _unload_action(win: MainWindow) -> QAction:
+    found = [a for a in win.findChildren(QAction) if a.text() == "Unload the model"]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_header_library_and_menu_say_which_model_is_loaded(
+    loaded: MainWindow, qtbot: QtBot
+) -> None:
+    page = loaded.chat_page
+    assert page.load_button.text() == "Unload"
+    assert page.load_button.isEnabled()
+    assert _unload_action(loaded).isEnabled()
+    assert _loaded_marks(loaded) == [loaded.ctx.store.list_models()[0].name]
+    with qtbot.waitSignal(loaded.engine.modelUnloaded, timeout=10_000):
+        QTest.mouseClick(page.load_button, Qt.MouseButton.LeftButton)
+    assert loaded.engine.engine.loaded is None
+    assert page.load_button.text() == "Load"
+    assert not _unload_action(loaded).isEnabled()
+    assert _loaded_marks(loaded) == []
+    assert loaded.model_label.text() == "No model loaded"
+
+
+def test_nothing_to_unload_before_a_model_is_loaded(window: MainWindow) -> None:
+    assert window.engine.engine.loaded is None
+    assert not _unload_action(window).isEnabled()
+
+
+def test_the_last_model_loads_again_at_launch(ctx: Context, tiny_model: Path, qtbot: QtBot) -> None:
+    first = _window_with_model(ctx, tiny_model, qtbot)
+    first.shutdown()
+    second = build_window(ctx, create_application())
+    qtbot.addWidget(second)
+    try:
+        qtbot.waitUntil(lambda: second.engine.engine.loaded is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: second.chat_page.composer.enabled_reason is None, timeout=5_000)
+        assert second.chat_page.load_button.text() == "Unload"
+        assert _unload_action(second).isEnabled()
+    finally:
+        second.shutdown()
+
+
+def test_without_reloading_at_launch_the_first_send_loads_the_model(
+    ctx: Context, tiny_model: Path, qtbot: QtBot
+) -> None:
+    first = _window_with_model(ctx, tiny_model, qtbot)
+    first.shutdown()
+    ctx.store.set_setting("reload_last_model", False)
+    second = build_window(ctx, create_application())
+    qtbot.addWidget(second)
+    second.show()
+    qtbot.waitExposed(second)
+    try:
+        assert second.engine.engine.loaded is None
+        assert second.chat_page.load_button.text() == "Load"
+        assert second.chat_page.composer.enabled_reason is None, "Send will load the model"
+        with qtbot.waitSignal(second.engine.generationDone, timeout=20_000):
+            _send_text(second, "Hello after a restart")
+        assert second.engine.engine.loaded is not None
+        chat_id = second.chat_page.current_chat_id
+        assert chat_id is not None
+        assert [m.role for m in ctx.store.thread(chat_id)] == ["user", "assistant"]
+    finally:
+        second.shutdown()
