@@ -47,6 +47,7 @@ from ui.chat_settings_panel import ChatSettingsPanel
 from ui.chats_controller import ChatsController
 from ui.documents_controller import DocumentsController
 from ui.engine_controller import EngineController
+from ui.file_dialogs import choose_model_files
 from ui.models_controller import ModelsController
 from ui.models_page import ModelsPage
 from ui.settings_dialog import SettingsController, SettingsDialog
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self.resize(1240, 800)
         self.setMinimumSize(820, 520)
         self.setAcceptDrops(True)
+        self._network_checking = False
 
         # ---- controllers (all long work runs on their own threads)
         self.engine = EngineController(
@@ -144,7 +146,7 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         file = menu.addMenu("&File")
         self._action(file, "New chat", "Ctrl+N", self.new_chat)
-        self._action(file, "Import a model (.gguf)…", None, self.models_page.open_import_dialog)
+        self._action(file, "Import a model (.gguf)…", None, self.import_model_dialog)
         file.addSeparator()
         self._action(file, "Add documents…", "Ctrl+Shift+O", self.add_documents)
         self._action(file, "Add a folder of documents…", None, self.add_documents_folder)
@@ -212,7 +214,9 @@ class MainWindow(QMainWindow):
         self.models_page.unloadRequested.connect(self.engine.unload)
         self.models.libraryChanged.connect(self._library_changed)
         self.welcome.findRequested.connect(self.show_models)
-        self.welcome.importRequested.connect(self.models_page.open_import_dialog)
+        self.welcome.importRequested.connect(self.import_model_dialog)
+        self.welcome.retryRequested.connect(self._check_network)
+        self.models.networkChecked.connect(self._network_checked)
         self.welcome.starterRequested.connect(self._open_starter)
         self.engine.loadProgress.connect(
             lambda f: self.state_label.setText(f"Loading model… {int(f * 100)}%")
@@ -251,12 +255,31 @@ class MainWindow(QMainWindow):
         self._sync_nav()
 
     def _show_welcome(self) -> None:
-        advice = first_launch(bool(self.ctx.setting("offline")), Machine.detect(),
-                              int(self.ctx.setting("context_length")))  # fmt: skip
+        if self.models.reachable is None and not self._network_checking:
+            self._check_network()
+        advice = first_launch(
+            bool(self.ctx.setting("offline")),
+            Machine.detect(),
+            int(self.ctx.setting("context_length")),
+            reachable=None if self._network_checking else self.models.reachable,
+        )
         self.welcome.show_advice(
             advice, models_dir=str(self.ctx.models_dir), data_home=str(self.ctx.paths.home)
         )
         self.pages.setCurrentWidget(self.welcome)
+
+    def _check_network(self) -> None:
+        """Whether the hub answers decides what the first launch offers (checked off the GUI
+        thread; the welcome page says it is checking)."""
+        self._network_checking = True
+        if self.pages.currentWidget() is self.welcome:
+            self._show_welcome()
+        self.models.check_network()
+
+    def _network_checked(self, _reachable: bool) -> None:
+        self._network_checking = False
+        if self.pages.currentWidget() is self.welcome:
+            self._show_welcome()
 
     def _sync_nav(self) -> None:
         current = self.pages.currentWidget()
@@ -473,9 +496,29 @@ class MainWindow(QMainWindow):
             self.import_model_files(models)
             event.acceptProposedAction()
 
+    def import_model_dialog(self) -> None:
+        """Choose .gguf files to import; a failure is shown on the page the user is on."""
+        paths = choose_model_files(self)
+        if paths:
+            self.import_model_files(paths)
+
     def import_model_files(self, models: list[Path]) -> None:
-        self.models.import_files(models)
-        self.statusBar().showMessage(f"Importing {len(models)} model file(s)…", 4000)
+        """Import model files; what goes wrong is said where the user acted."""
+        origin = self.pages.currentWidget()
+        self.models.import_files(models, on_failed=lambda text: self._show_error(origin, text))
+        count = len(models)
+        self.statusBar().showMessage(f"Importing {count} model file{'s' if count != 1 else ''}…",
+                                     4000)  # fmt: skip
+
+    def _show_error(self, page: QWidget | None, text: str) -> None:
+        """An error shown on ``page``: the chat page's or welcome page's own, or the Models
+        page's banner."""
+        if page is self.chat_page:
+            self.chat_page.show_error(text)
+        elif page is self.welcome and self.pages.currentWidget() is self.welcome:
+            self.welcome.show_error(text)
+        else:
+            self.models_page.show_error(text)
 
     # ------------------------------------------------------------------ state
     def _restore_state(self) -> None:

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -51,6 +50,7 @@ from app.hub import HubModel, RepoListing, SearchPage
 from app.store import Download, ModelEntry
 from app.units import format_bytes, format_count
 from ui.documents_panel import FlowLayout
+from ui.file_dialogs import choose_model_files
 from ui.models_controller import FileRow, ModelsController
 from ui.theme import repolish
 
@@ -69,6 +69,15 @@ FIT_WORDS = {
 ACTIVE_STATUSES = ("queued", "running", "verifying")
 BUTTON_TEXTS = ("Download", "Downloading…", "In library")
 ROW_HEIGHT = 40
+BROWSE_HINT = (
+    "Search the Hugging Face Hub for a model to run on this computer: try “qwen”, “llama” "
+    "or “gemma”, or search with an empty field for the most popular."
+)
+UNREACHABLE_HINT = (
+    "Hearth can't reach the Hugging Face Hub right now, so there is nothing to browse. "
+    "Import a .gguf file you already have from the Library tab (or drop it on this page), "
+    "or search again once you are online."
+)
 
 
 def _label(text: str = "", object_name: str = "", *, wrap: bool = False) -> QLabel:
@@ -204,12 +213,7 @@ class BrowseView(QWidget):
         for column in range(1, 8):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.results.hide()
-        self.empty = _label(
-            "Search the Hugging Face Hub for a model to run on this computer: try “qwen”, "
-            "“llama” or “gemma”, or search with an empty field for the most popular.",
-            "modelsEmpty",
-            wrap=True,
-        )
+        self.empty = _label(BROWSE_HINT, "modelsEmpty", wrap=True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.more_button = _button("More results")
         self.more_button.hide()
@@ -241,6 +245,13 @@ class BrowseView(QWidget):
             lambda: self.open_button.setEnabled(bool(self.results.selectedItems()))
         )
         controller.searchResults.connect(self.show_page)
+        controller.networkChecked.connect(self._network_checked)
+
+    def _network_checked(self, reachable: bool) -> None:
+        """Suggest downloads only when they can work; say why there is nothing to browse."""
+        self.suggestions.setVisible(reachable)
+        if not self.models:
+            self.empty.setText(BROWSE_HINT if reachable else UNREACHABLE_HINT)
 
     def run_search(self) -> None:
         self._query = self.search_field.text().strip()
@@ -1008,11 +1019,9 @@ class LibraryView(QWidget):
         )
 
     def choose_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(
-            self, "Import GGUF models", str(Path.home()), "GGUF models (*.gguf)"
-        )
+        paths = choose_model_files(self)
         if paths:
-            self.controller.import_files([Path(p) for p in paths])
+            self.controller.import_files(paths)
 
     def _load(self) -> None:
         entry = self.selected()
@@ -1113,6 +1122,8 @@ class ModelsPage(QWidget):
         layout.addWidget(self.tabs, 1)
 
         self.banner_close.clicked.connect(self.clear_error)
+        # An error belongs to the tab it came from: it goes when the user moves on.
+        self.tabs.currentChanged.connect(lambda _index: self.clear_error())
         self.browse.results.itemActivated.connect(self._open_item)
         self.browse.open_button.clicked.connect(self._open_selected)
         self.browse.repoRequested.connect(self.open_repo)

@@ -15,9 +15,14 @@ from pytestqt.qtbot import QtBot
 
 from app.context import Context
 from app.engine import GenerationDone
+from tests.app import conftest as hub_fixtures
+from tests.conftest import GgufFiles
+from tests.support.fake_hub import FakeHub
 from ui.application import build_window, create_application
 from ui.main_window import MainWindow
 from ui.theme import effective_theme
+
+fake_hub = hub_fixtures.fake_hub
 
 
 @pytest.fixture
@@ -30,12 +35,37 @@ def window(ctx: Context, qtbot: QtBot) -> Iterator[MainWindow]:
     win.shutdown()
 
 
-def test_first_launch_offers_a_model_and_explains(window: MainWindow) -> None:
-    assert window.windowTitle() == "Hearth"
-    assert not window.windowIcon().isNull(), "the bundled icon was found"
-    assert window.pages.currentWidget() is window.welcome
-    assert window.welcome.title_label.text() == "Welcome to Hearth"
-    assert window.welcome.find_button.isVisibleTo(window)
+def test_first_launch_offers_a_model_and_explains(
+    fake_hub: FakeHub, ctx: Context, qtbot: QtBot
+) -> None:
+    window = build_window(ctx, create_application())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        assert window.windowTitle() == "Hearth"
+        assert not window.windowIcon().isNull(), "the bundled icon was found"
+        assert window.pages.currentWidget() is window.welcome
+        assert window.welcome.title_label.text() == "Welcome to Hearth"
+        qtbot.waitUntil(lambda: window.welcome.find_button.isVisibleTo(window), timeout=10_000)
+        assert str(window.ctx.models_dir) in window.welcome.hint_label.text()
+    finally:
+        window.shutdown()
+
+
+def test_first_launch_without_a_network_makes_importing_the_main_action(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    welcome = window.welcome
+    assert window.pages.currentWidget() is welcome
+    qtbot.waitUntil(lambda: welcome.title_label.text() == "You need a model file to start",
+                    timeout=10_000)  # fmt: skip
+    assert "can't reach the Hugging Face Hub" in welcome.body_label.text()
+    assert not welcome.starter_button.isVisibleTo(window), "no download that cannot work"
+    assert not welcome.find_button.isVisibleTo(window)
+    assert welcome.import_button.isVisibleTo(window)
+    assert welcome.import_button.objectName() == "primary"
+    assert welcome.retry_button.isVisibleTo(window)
     assert str(window.ctx.models_dir) in window.welcome.hint_label.text()
 
 
@@ -396,3 +426,28 @@ def test_without_reloading_at_launch_the_first_send_loads_the_model(
         assert [m.role for m in ctx.store.thread(chat_id)] == ["user", "assistant"]
     finally:
         second.shutdown()
+
+
+# ----------------------------------------------------------- errors where you act
+def test_a_damaged_model_dropped_on_the_chats_page_is_explained_there(
+    loaded: MainWindow, gguf_files: GgufFiles, qtbot: QtBot
+) -> None:
+    chat_id = _new_chat(loaded, qtbot)
+    assert loaded.chat_page.drop_paths([gguf_files.truncated()])
+    qtbot.waitUntil(lambda: loaded.chat_page.error_text() is not None, timeout=10_000)
+    error = loaded.chat_page.error_text()
+    assert error is not None and "truncated.gguf" in error and "truncated" in error
+    assert loaded.pages.currentWidget() is loaded.chat_page
+    assert loaded.chat_page.current_chat_id == chat_id
+    assert loaded.models_page.banner.isHidden(), "not left waiting on the Models page"
+
+
+def test_a_damaged_model_imported_from_the_welcome_page_is_explained_there(
+    window: MainWindow, gguf_files: GgufFiles, qtbot: QtBot
+) -> None:
+    assert window.pages.currentWidget() is window.welcome
+    window.import_model_files([gguf_files.wrong_magic()])
+    qtbot.waitUntil(lambda: window.welcome.error_text() is not None, timeout=10_000)
+    error = window.welcome.error_text()
+    assert error is not None and "wrong-magic.gguf" in error
+    assert window.models_page.banner.isHidden()

@@ -661,3 +661,22 @@ def test_buttons_in_the_file_table_are_real_buttons(
     buttons = page.repo.files.findChildren(QPushButton)
     assert {b.text() for b in buttons} == {"Download"}
     assert len(page.repo.download_buttons) == 4
+
+
+def test_a_hub_error_goes_when_the_user_moves_on_and_browse_says_the_hub_is_unreachable(
+    fake_hub: FakeHub, make_page: MakePage, qtbot: QtBot
+) -> None:
+    fake_hub.stop()  # nothing listens any more: connection refused
+    page = make_page()
+    page.browse.search_field.setText("tiny")
+    with qtbot.waitSignal(page.controller.failed, timeout=WAIT):
+        page.browse.run_search()
+    assert not page.banner.isHidden()
+    empty = page.browse.empty.text()
+    assert "can't reach the Hugging Face Hub" in empty and "Import a .gguf file" in empty
+    assert "try “qwen”" not in empty
+    assert page.browse.suggestions.isHidden(), "nothing to download while unreachable"
+    page.show_library()
+    assert page.banner.isHidden(), "the hub's error is not the library's"
+    page.show_browse()
+    assert page.banner.isHidden()
