@@ -80,6 +80,13 @@ def recommended_starter(machine: Machine, n_ctx: int = 4096) -> Starter | None:
     return fitting[-1] if fitting else None
 
 
+def chat_suggestions(machine: Machine, n_ctx: int = 4096) -> tuple[Starter, ...]:
+    """Chat models to suggest on the Models page: the starters that fit this machine
+    (the smallest one when none does, so there is always somewhere to begin)."""
+    fitting = tuple(s for s in STARTERS if fit(s.approx_bytes, machine, n_ctx=n_ctx).kind == "fits")
+    return fitting or STARTERS[:1]
+
+
 @dataclass(frozen=True)
 class FirstLaunch:
     """What the empty window says and offers."""

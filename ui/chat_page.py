@@ -232,8 +232,10 @@ class ChatPage(QWidget):
     def current_chat_id(self) -> int | None:
         return self._chat_id
 
-    def open_chat(self, chat_id: int | None) -> None:
-        """Show a stored chat, or the empty state for a new one (None)."""
+    def open_chat(self, chat_id: int | None, *, focus: bool = True) -> None:
+        """Show a stored chat, or the empty state for a new one (None); ``focus`` puts the
+        cursor in the message box (not when the chat was picked in a list, whose keys go on
+        working)."""
         self.hide_error()
         try:
             chat = self._store.get_chat(chat_id) if chat_id is not None else None
@@ -261,7 +263,8 @@ class ChatPage(QWidget):
             ):
                 self.view.begin_answer(last.id)  # back to a chat that is still answering
         self._update_context_meter()
-        self.composer.focus_input()
+        if focus:
+            self.composer.focus_input()
 
     def show_title(self, chat_id: int, title: str) -> None:
         """A chat was renamed or named by its first message: the header follows."""

@@ -51,19 +51,18 @@ from ui.file_dialogs import choose_model_files
 from ui.models_controller import ModelsController
 from ui.models_page import ModelsPage
 from ui.settings_dialog import SettingsController, SettingsDialog
+from ui.shortcuts_dialog import ShortcutsDialog
 from ui.sidebar import Sidebar
 from ui.theme import apply_theme
 from ui.welcome_page import WelcomePage
 
-SHORTCUTS = (
-    ("Ctrl+N", "New chat"),
-    ("Ctrl+F", "Search chats"),
-    ("Ctrl+,", "Settings"),
-    ("Ctrl+L", "Focus the message box"),
-    ("Ctrl+Shift+C", "Copy the last answer"),
+# Keys that are not menu items (the menus' own shortcuts are listed from the menus).
+KEYS = (
     ("Enter / Shift+Enter", "Send / new line"),
     ("Esc", "Stop the answer"),
     ("Up (empty message box)", "Edit your last message"),
+    ("Del (chat list)", "Delete the chat (with undo)"),
+    ("F2 (chat list)", "Rename the chat"),
 )
 
 
@@ -199,7 +198,10 @@ class MainWindow(QMainWindow):
         self._show_memory()
 
     def _wire(self) -> None:
-        self.sidebar.chatSelected.connect(self.open_chat)
+        # A chat picked in the sidebar keeps the keyboard there (arrows, Del, F2); a new
+        # chat puts the cursor in the message box.
+        self.sidebar.chatSelected.connect(lambda chat_id: self.open_chat(chat_id, focus=False))
+        self.chats.chatCreated.connect(lambda _id: self.focus_composer())
         self.sidebar.messageSelected.connect(self.open_message)
         self.chats.chatsChanged.connect(self._chats_changed)
         self.chats.chatRestored.connect(self.open_chat)
@@ -296,10 +298,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ chats
     def new_chat(self) -> None:
         self.chats.new_chat()  # the sidebar selects it: chatSelected opens it
-        self.focus_composer()
 
-    def open_chat(self, chat_id: int) -> None:
-        self.chat_page.open_chat(chat_id)  # chatOpened: the panel and the sidebar follow
+    def open_chat(self, chat_id: int, *, focus: bool = True) -> None:
+        self.chat_page.open_chat(chat_id, focus=focus)  # chatOpened: panel and sidebar follow
         self.pages.setCurrentWidget(self.chat_page)
         self._sync_nav()
 
@@ -471,9 +472,19 @@ class MainWindow(QMainWindow):
         if "embedding_model" in changed:
             self.documents.start()  # passages without vectors from the new model get them
 
+    def shortcuts_dialog(self) -> ShortcutsDialog:
+        """Every menu shortcut (read from the menus, so none is left out) and the other keys."""
+        rows = [
+            (action.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
+             action.text().replace("&", "").removesuffix("…"))
+            for menu in self.menuBar().findChildren(QMenu)
+            for action in menu.actions()
+            if not action.shortcut().isEmpty()
+        ]  # fmt: skip
+        return ShortcutsDialog([*rows, *KEYS], self)
+
     def show_shortcuts(self) -> None:
-        text = "\n".join(f"{keys}\t{what}" for keys, what in SHORTCUTS)
-        QMessageBox.information(self, "Keyboard shortcuts", text)
+        self.shortcuts_dialog().exec()
 
     def show_about(self) -> None:
         QMessageBox.about(

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
+from app.catalog import Starter, chat_suggestions
 from app.documents.embeddings import embedding_model_path
 from app.downloads import Downloader, DownloadQueue, Progress
 from app.engine import CancelToken
@@ -405,6 +406,10 @@ class ModelsController(QObject):
             return self.store.list_models()
 
         self._submit(self._library_thread, call, self.libraryChanged.emit)
+
+    def chat_suggestions(self) -> tuple[Starter, ...]:
+        """Chat models worth suggesting on this computer (see app/catalog.py)."""
+        return chat_suggestions(Machine.detect(), int(self.store.get_setting("context_length")))
 
     @staticmethod
     def is_embedding(entry: ModelEntry) -> bool:

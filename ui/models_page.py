@@ -4,6 +4,7 @@ follow downloads, and manage the local library. Every action goes through Models
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, QSize, Qt, Signal
@@ -43,7 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.catalog import EMBEDDING_STARTERS
+from app.catalog import EMBEDDING_STARTERS, Starter
 from app.chat_format import NAMED_FORMATS
 from app.downloads import Progress
 from app.hub import HubModel, RepoListing, SearchPage
@@ -135,24 +136,20 @@ def _tree(object_name: str, headers: list[str]) -> QTreeWidget:
 
 
 # --------------------------------------------------------------------------- browse
-class EmbeddingSuggestions(QFrame):
-    """What embedding models are for, and a button per suggested one; wraps when narrow."""
+class SuggestionRow(QWidget):
+    """What some suggested models are for, and a button per model; wraps when narrow."""
 
     repoRequested = Signal(str)
 
-    def __init__(self) -> None:
+    def __init__(self, intro: str, explanation: str, starters: Sequence[Starter]) -> None:
         super().__init__()
-        self.setObjectName("embeddingSuggestions")
-        self._box = QWidget()
-        self._flow = FlowLayout(self._box, spacing=8)
-        intro = _label("For searching your documents by meaning:", "suggestionsIntro")
-        intro.setToolTip(
-            "An embedding model lets Hearth find the passages of a chat's documents by what "
-            "they mean, not only by their words. It runs beside the chat model."
-        )
-        self._flow.addWidget(intro)
+        self._flow = FlowLayout(self, spacing=8)
+        self._flow.setContentsMargins(0, 0, 0, 0)
+        label = _label(intro, "suggestionsIntro")
+        label.setToolTip(explanation)
+        self._flow.addWidget(label)
         self.buttons: dict[str, QPushButton] = {}
-        for starter in EMBEDDING_STARTERS:
+        for starter in starters:
             button = _button(
                 f"{starter.label} · {format_bytes(starter.approx_bytes)}", "suggestionButton"
             )
@@ -160,12 +157,38 @@ class EmbeddingSuggestions(QFrame):
             button.clicked.connect(lambda _=False, r=starter.repo_id: self.repoRequested.emit(r))
             self._flow.addWidget(button)
             self.buttons[starter.repo_id] = button
-        button.ensurePolished()
-        intro.setMinimumHeight(button.sizeHint().height())  # centred on the buttons' line
-        intro.setAlignment(Qt.AlignmentFlag.AlignVCenter)
+            button.ensurePolished()
+            label.setMinimumHeight(button.sizeHint().height())  # centred on the buttons' line
+        label.setAlignment(Qt.AlignmentFlag.AlignVCenter)
+
+
+class Suggestions(QFrame):
+    """Models worth downloading: chat models that fit this computer, and embedding models
+    for searching documents by meaning."""
+
+    repoRequested = Signal(str)
+
+    def __init__(self, chat_models: Sequence[Starter]) -> None:
+        super().__init__()
+        self.setObjectName("embeddingSuggestions")
+        self.chat = SuggestionRow(
+            "To chat, models that fit this computer:",
+            "Small chat models with good answers for their size; the repository page shows "
+            "each file's fit and recommends one.",
+            chat_models,
+        )
+        self.embedding = SuggestionRow(
+            "For searching your documents by meaning:",
+            "An embedding model lets Hearth find the passages of a chat's documents by what "
+            "they mean, not only by their words. It runs beside the chat model.",
+            EMBEDDING_STARTERS,
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 6, 8, 6)
-        layout.addWidget(self._box)
+        layout.setSpacing(6)
+        for row in (self.chat, self.embedding):
+            row.repoRequested.connect(self.repoRequested.emit)
+            layout.addWidget(row)
 
 
 class BrowseView(QWidget):
@@ -197,9 +220,10 @@ class BrowseView(QWidget):
         bar.addWidget(self.sort_combo)
         bar.addWidget(self.search_button)
 
-        self.suggestions = EmbeddingSuggestions()
+        self.suggestions = Suggestions(controller.chat_suggestions())
         self.suggestions.setVisible(not controller.offline)  # like the hub, nothing to fetch
-        self.suggestion_buttons = self.suggestions.buttons
+        self.suggestion_buttons = self.suggestions.embedding.buttons
+        self.chat_suggestion_buttons = self.suggestions.chat.buttons
 
         self.notice = _label("", "modelsNotice", wrap=True)
         self.notice.hide()

@@ -19,7 +19,7 @@ from app.engine import LoadOptions
 from app.store import Message, MessageStats, Store
 from tests.conftest import GgufFiles
 from ui.chat_page import NO_LIBRARY_REASON, ChatPage
-from ui.chat_view import PAGE_SIZE, ChatView, MessageWidget, RichText
+from ui.chat_view import PAGE_SIZE, ChatView, MessageWidget, RichText, stats_text
 from ui.composer import Composer
 from ui.engine_controller import EngineController
 
@@ -631,3 +631,23 @@ def test_a_blank_message_is_refused_in_words_and_nothing_is_sent(
     QTest.keyClicks(composer.edit, "now a question")
     assert composer.send_button.isEnabled()
     assert composer.hint_text() is None, "the hint goes once there is something to send"
+
+
+def test_the_context_meter_moves_while_an_answer_streams(
+    page: ChatPage, controller: EngineController, store: Store, qtbot: QtBot
+) -> None:
+    assert page.composer.meter.text() == "0 / 2,048 tokens"
+    seen: list[str] = []
+    controller.textDelta.connect(lambda *_: seen.append(page.composer.meter.text()))
+    send_by_keyboard(page, qtbot, "Count while you write")
+    wait_idle(controller, qtbot)
+    assert seen and seen[0] != "0 / 2,048 tokens", "the question counts as soon as it is sent"
+    answer = store.thread(page.current_chat_id or 0)[-1]
+    used = (answer.stats.prompt_tokens or 0) + (answer.stats.completion_tokens or 0)
+    assert page.composer.meter.text() == f"{used:,} / 2,048 tokens"
+
+
+def test_token_counts_read_as_words_one_token_many_tokens() -> None:
+    one = Message(1, 1, None, "assistant", "Hi", "", "done", None, None, 0.0,
+                  MessageStats(5, 1, 10.0, 0.0, "eos"))  # fmt: skip
+    assert "1 token" in stats_text(one) and "1 tokens" not in stats_text(one)

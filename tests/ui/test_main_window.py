@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QAction, QDropEvent, QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLabel, QLineEdit
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from app.context import Context
@@ -451,3 +451,41 @@ def test_a_damaged_model_imported_from_the_welcome_page_is_explained_there(
     error = window.welcome.error_text()
     assert error is not None and "wrong-magic.gguf" in error
     assert window.models_page.banner.isHidden()
+
+
+# ------------------------------------------------------------------------ keys
+def test_del_on_a_chat_picked_in_the_sidebar_deletes_it_with_undo(
+    loaded: MainWindow, qtbot: QtBot
+) -> None:
+    window = loaded
+    store = window.ctx.store
+    keep = store.create_chat("Keep")
+    doomed = store.create_chat("Doomed")
+    window.chats.refresh()
+    view = window.sidebar.chat_list
+    for row in range(view.count()):
+        if view.item(row).data(Qt.ItemDataRole.UserRole) == doomed.id:
+            rect = view.visualItemRect(view.item(row))
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: window.chat_page.current_chat_id == doomed.id)
+    focused = QApplication.focusWidget()
+    assert focused is not None
+    with qtbot.waitSignal(window.chats.undoAvailable, timeout=2_000):
+        QTest.keyClick(focused, Qt.Key.Key_Delete)
+    assert window.sidebar.chat_ids() == [keep.id]
+    assert window.sidebar.snackbar.isVisibleTo(window)
+
+
+def test_the_shortcuts_dialog_lists_every_shortcut_in_aligned_columns(
+    window: MainWindow,
+) -> None:
+    dialog = window.shortcuts_dialog()
+    rows = dialog.rows()
+    keys = [keys for keys, _what in rows]
+    for wanted in ("Ctrl+N", "Ctrl+F", "Ctrl+,", "Ctrl+L", "Ctrl+Shift+C", "Ctrl+Shift+O",
+                   "Ctrl+Q", "Esc", "Del"):  # fmt: skip
+        assert any(wanted == k or k.startswith(wanted + " ") for k in keys), wanted
+    dialog.show()
+    xs = {label.x() for label in dialog.what_labels}
+    assert len(xs) == 1, "the descriptions start in one column"
+    dialog.close()

@@ -15,7 +15,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QTreeWidget, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
-from app.catalog import EMBEDDING_STARTERS
+from app.catalog import EMBEDDING_STARTERS, STARTERS
 from app.downloads import Progress
 from app.library import Library
 from app.store import Store
@@ -551,6 +551,20 @@ def test_embedding_models_are_suggested_and_open_in_the_repo_view(
     assert page.browse_stack.currentWidget() is page.repo
     assert page.repo.title.text() == suggested.repo_id
     assert list(page.repo.download_buttons) == [suggested.filename]
+
+
+def test_chat_models_are_suggested_beside_the_embedding_models(
+    fake_hub: FakeHub, make_page: MakePage, gguf_files: GgufFiles, qtbot: QtBot
+) -> None:
+    page = make_page()
+    chat = page.browse.chat_suggestion_buttons
+    assert chat, "at least one chat model is suggested"
+    assert set(chat) <= {s.repo_id for s in STARTERS}
+    first = next(s for s in STARTERS if s.repo_id == next(iter(chat)))
+    fake_hub.add_model(first.repo_id, {first.filename: gguf_files.tiny().read_bytes()})
+    with qtbot.waitSignal(page.controller.repoLoaded, timeout=WAIT) as loaded:
+        QTest.mouseClick(next(iter(chat.values())), Qt.MouseButton.LeftButton)
+    assert loaded.args[0].repo_id == next(iter(chat))
 
 
 def test_offline_mode_hides_the_embedding_suggestions(make_page: MakePage) -> None:
