@@ -211,6 +211,7 @@ class ChatPage(QWidget):
         engine.messageSaved.connect(self._message_saved)
         engine.textDelta.connect(self._text_delta)
         engine.contextTrimmed.connect(self._context_trimmed)
+        engine.contextUsed.connect(self._context_used)
         engine.failed.connect(self._failed)
         engine.busyChanged.connect(self._busy_changed)
         engine.sourcesUsed.connect(self._sources_used)
@@ -538,6 +539,10 @@ class ChatPage(QWidget):
         if self._answering_chat is not None and self._answering_chat == self._chat_id:
             self.view.append_delta(kind, text)
 
+    def _context_used(self, tokens: int, n_ctx: int) -> None:
+        if self._answering_chat is not None and self._answering_chat == self._chat_id:
+            self.composer.set_context_usage(tokens, n_ctx)
+
     def _context_trimmed(self, event: ContextTrimmed) -> None:
         count = len(event.dropped)
         self.statusMessage.emit(
@@ -641,6 +646,12 @@ class ChatPage(QWidget):
             return
         if self._chat_id is None or not self._thread:
             self.composer.set_context_usage(0, loaded.n_ctx)
+            return
+        last = self._thread[-1]
+        if last.role == "assistant" and last.stats.prompt_tokens and last.status != "streaming":
+            # What the model was really given for the newest answer (documents included).
+            used = last.stats.prompt_tokens + (last.stats.completion_tokens or 0)
+            self.composer.set_context_usage(used, loaded.n_ctx)
             return
         chat = self._store.get_chat(self._chat_id)
         # Count the newest turns, doubling how many until they overflow the context or

@@ -20,6 +20,7 @@ from app.documents.search import Searcher
 from app.engine import (
     CancelToken,
     ContextTrimmed,
+    ContextUsed,
     Engine,
     GenerationDone,
     LoadedModel,
@@ -34,11 +35,19 @@ from ui.workers import Job, WorkerThread
 def batched_text(events: Iterator[ChatEvent], interval: float = 0.05) -> Iterator[ChatEvent]:
     """Join consecutive text pieces of the same kind so at most one crosses to the GUI
     thread every ``interval`` seconds (the first at once); other events pass through in
-    order, after any text held back."""
+    order, after any text held back. Context counts are thinned the same way: the newest
+    one follows each batch of text."""
     pending: TextDelta | None = None
+    usage: ContextUsed | None = None
     last = 0.0
     with contextlib.closing(events) as stream:  # type: ignore[type-var]
         for event in stream:
+            if isinstance(event, ContextUsed):
+                if pending is None and usage is None and time.monotonic() - last >= interval:
+                    yield event  # the prompt's count, before any text
+                else:
+                    usage = event
+                continue
             if isinstance(event, TextDelta):
                 if pending is not None and pending.kind == event.kind:
                     pending = TextDelta(event.kind, pending.text + event.text)
@@ -50,13 +59,21 @@ def batched_text(events: Iterator[ChatEvent], interval: float = 0.05) -> Iterato
                 if now - last >= interval:
                     yield pending
                     pending, last = None, now
+                    if usage is not None:
+                        yield usage
+                        usage = None
                 continue
             if pending is not None:
                 yield pending
                 pending = None
+            if usage is not None:
+                yield usage
+                usage = None
             yield event
         if pending is not None:
             yield pending
+        if usage is not None:
+            yield usage
 
 
 class EngineController(QObject):
@@ -67,6 +84,7 @@ class EngineController(QObject):
     messageSaved = Signal(object, object)  # Message, final
     textDelta = Signal(str, str)  # kind ("answer" | "reasoning"), text
     contextTrimmed = Signal(object)  # ContextTrimmed
+    contextUsed = Signal(int, int)  # tokens of the context the answer takes so far, n_ctx
     generationDone = Signal(object)  # GenerationDone
     failed = Signal(str)
     busyChanged = Signal(bool)
@@ -205,6 +223,8 @@ class EngineController(QObject):
             self.messageSaved.emit(event.message, event.final)
         elif isinstance(event, ContextTrimmed):
             self.contextTrimmed.emit(event)
+        elif isinstance(event, ContextUsed):
+            self.contextUsed.emit(event.tokens, event.n_ctx)
         elif isinstance(event, GenerationDone):
             self.generationDone.emit(event)
         elif isinstance(event, SourcesUsed):
