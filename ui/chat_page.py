@@ -39,6 +39,7 @@ from ui.chat_view import ChatView
 from ui.composer import Composer
 from ui.documents_controller import DocumentsController
 from ui.documents_panel import DocumentsPanel
+from ui.elided_label import ElidedLabel
 from ui.engine_controller import EngineController
 
 NO_MODEL_REASON = "Load a model to start chatting"
@@ -108,15 +109,19 @@ class ChatPage(QWidget):
         # ---- header
         self.header = QFrame()
         self.header.setObjectName("chatHeader")
-        self.title_label = QLabel("New chat")
+        self.title_label = ElidedLabel("New chat")
         self.title_label.setObjectName("chatTitle")
         self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.model_status = QLabel()
+        self.model_status = ElidedLabel()
         self.model_status.setObjectName("modelStatus")
+        self.model_status.setMaximumWidth(170)
         self.model_picker = ModelPicker()
         self.model_picker.setObjectName("modelPicker")
-        self.model_picker.setMinimumWidth(220)
-        self.model_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # Room for a model's name, not for the longest one: the title keeps its share.
+        self.model_picker.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.model_picker.setMinimumContentsLength(10)
         self.load_button = QPushButton("Load")
         self.load_button.setObjectName("loadButton")
         self.load_button.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -623,8 +628,11 @@ class ChatPage(QWidget):
             self.model_status.setText("")
         elif loaded is None:
             self.model_status.setText("No model loaded")
+        elif unload:  # the picker names it; the header only says it is ready
+            self.model_status.setText("● Loaded")
+            self.model_status.setToolTip(f"{loaded.name} is loaded")
         else:
-            self.model_status.setText(f"● {loaded.name}")
+            self.model_status.setText(f"● {loaded.name} loaded")
         self.model_status.setProperty("loaded", loaded is not None and not self._loading)
         style = self.model_status.style()
         style.unpolish(self.model_status)

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         store = ctx.store
         self.setWindowTitle("Hearth")
         self.setWindowIcon(QIcon(str(resource_path("icons/hearth.svg"))))
-        self.resize(1240, 800)
+        self.resize(self.default_size())
         self.setMinimumSize(820, 520)
         self.setAcceptDrops(True)
         self._network_checking = False
@@ -122,6 +122,11 @@ class MainWindow(QMainWindow):
         self.models.embeddingModelChanged.connect(lambda _name: self.documents.start())
 
     # ------------------------------------------------------------------ layout
+    @staticmethod
+    def default_size() -> QSize:
+        """The first window's size, before any saved geometry."""
+        return QSize(1320, 820)  # fits a 1366×768 laptop less its panels
+
     def _build_toolbar(self) -> None:
         bar = QToolBar("Navigation")
         bar.setObjectName("navBar")

@@ -362,7 +362,8 @@ def test_loading_the_picked_model_enables_chatting(
     assert progress
     assert not page.load_progress.isVisibleTo(page)
     assert page.composer.enabled_reason is None
-    assert "tiny-llama" in page.model_status.text()
+    assert page.model_status.text() == "● Loaded"
+    assert "tiny-llama" in page.model_status.toolTip()
     assert re.fullmatch(r"0 / 2,048 tokens", page.composer.meter.text())
 
 

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QAction, QDropEvent, QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.context import Context
@@ -489,3 +489,49 @@ def test_the_shortcuts_dialog_lists_every_shortcut_in_aligned_columns(
     xs = {label.x() for label in dialog.what_labels}
     assert len(xs) == 1, "the descriptions start in one column"
     dialog.close()
+
+
+# ------------------------------------------------------------------ room for text
+def _clipped(root: QWidget) -> list[str]:
+    """Visible texts under ``root`` that do not fit their widget (elided labels aside)."""
+    found = []
+    for label in root.findChildren(QLabel):
+        if not label.isVisibleTo(root) or not label.text() or label.pixmap() is not None:
+            continue
+        if label.wordWrap():
+            if label.height() < label.heightForWidth(label.width()):
+                found.append(label.text())
+        elif label.width() < label.sizeHint().width() and not label.toolTip():
+            found.append(label.text())
+    for edit in root.findChildren(QLineEdit):
+        hint = edit.placeholderText()
+        if edit.isVisibleTo(root) and hint and not edit.text():
+            room = edit.width() - 16  # the frame and text margins
+            if edit.fontMetrics().horizontalAdvance(hint) > room:
+                found.append(hint)
+    return found
+
+
+def test_with_chat_settings_open_at_the_default_size_no_text_is_cut(
+    loaded: MainWindow, qtbot: QtBot
+) -> None:
+    title = "Sorting a list of dicts in Python by a key"
+    chat = loaded.ctx.store.create_chat(title)
+    loaded.chats.refresh()
+    loaded.open_chat(chat.id)
+    loaded.resize(loaded.default_size())
+    loaded.panel_action.trigger()
+    qtbot.waitUntil(lambda: loaded.chat_panel.isVisible())
+    qtbot.wait(50)  # let the layouts settle after the panel opened
+    header = loaded.chat_page.title_label
+    shown = header.fontMetrics().horizontalAdvance(title[:24] + "…")
+    assert header.width() >= shown, "the title keeps room for its words"
+    assert header.toolTip() == title
+    assert _clipped(loaded.chat_panel) == []
+    assert _clipped(loaded.chat_page.header) == []
+    documents = loaded.chat_page.documents_panel
+    assert documents is not None
+    documents.set_last_mode("whole")
+    documents.show()
+    qtbot.wait(50)
+    assert _clipped(documents) == []
