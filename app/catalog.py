@@ -80,6 +80,13 @@ def recommended_starter(machine: Machine, n_ctx: int = 4096) -> Starter | None:
     return fitting[-1] if fitting else None
 
 
+def chat_suggestions(machine: Machine, n_ctx: int = 4096) -> tuple[Starter, ...]:
+    """Chat models to suggest on the Models page: the starters that fit this machine
+    (the smallest one when none does, so there is always somewhere to begin)."""
+    fitting = tuple(s for s in STARTERS if fit(s.approx_bytes, machine, n_ctx=n_ctx).kind == "fits")
+    return fitting or STARTERS[:1]
+
+
 @dataclass(frozen=True)
 class FirstLaunch:
     """What the empty window says and offers."""
@@ -88,23 +95,46 @@ class FirstLaunch:
     body: str
     offer_hub: bool  # search the hub / download the starter
     starter: Starter | None
+    offer_retry: bool = False  # the hub could not be reached: check again
+    checking: bool = False  # whether the hub can be reached is not known yet
 
 
-def first_launch(offline: bool, machine: Machine, n_ctx: int = 4096) -> FirstLaunch:
+IMPORT_HOW = (
+    "bring one over (from a USB drive or another folder) and import it: choose Import a "
+    ".gguf file, or drop the file on this window."
+)
+
+
+def first_launch(
+    offline: bool, machine: Machine, n_ctx: int = 4096, *, reachable: bool | None = True
+) -> FirstLaunch:
+    """The first-launch advice. ``reachable``: whether the Hugging Face Hub answered (None
+    while that is being checked); a download is only offered when it can work."""
     if offline:
         return FirstLaunch(
             "You need a model file to start",
             "Hearth runs language models stored as .gguf files on this computer. You are "
-            "offline, so bring one over (from a USB drive or another folder) and import it: "
-            "choose Import a .gguf file, or drop the file on this window.",
+            f"offline, so {IMPORT_HOW}",
             offer_hub=False,
             starter=None,
         )
-    starter = recommended_starter(machine, n_ctx)
+    if reachable is False:
+        return FirstLaunch(
+            "You need a model file to start",
+            "Hearth runs language models stored as .gguf files on this computer. It can't "
+            "reach the Hugging Face Hub right now (no network?), so it can't download one: "
+            f"{IMPORT_HOW}",
+            offer_hub=False,
+            starter=None,
+            offer_retry=True,
+        )
     body = (
         "Hearth runs open language models on this computer: private, and offline once a "
         "model is downloaded. Get a model to start chatting."
     )
+    if reachable is None:
+        return FirstLaunch("Welcome to Hearth", body, offer_hub=False, starter=None, checking=True)
+    starter = recommended_starter(machine, n_ctx)
     if starter is None:
         body += " This computer has little free memory; close other apps for the best choice."
     return FirstLaunch("Welcome to Hearth", body, offer_hub=True, starter=starter)

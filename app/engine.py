@@ -158,6 +158,15 @@ class ContextTrimmed:
 
 
 @dataclass(frozen=True)
+class ContextUsed:
+    """How much of the context the answer's prompt (with any documents) and the tokens
+    written so far take: once the prompt is ready, then as the answer grows."""
+
+    tokens: int
+    n_ctx: int
+
+
+@dataclass(frozen=True)
 class GenerationDone:
     answer: str
     reasoning: str
@@ -166,7 +175,7 @@ class GenerationDone:
     error: str | None = None
 
 
-Event = TextDelta | ContextTrimmed | GenerationDone
+Event = TextDelta | ContextTrimmed | ContextUsed | GenerationDone
 
 
 @dataclass
@@ -654,6 +663,7 @@ class Engine:
         tokens, dropped, prompt_text = self.fit_turns(turns, reserve, prefix=continue_text)
         if dropped:
             yield ContextTrimmed(dropped, len(tokens), loaded.n_ctx)
+        yield ContextUsed(len(tokens), loaded.n_ctx)
         self._switch_session(llm, session)
 
         max_tokens = min(sampling.max_tokens, loaded.n_ctx - len(tokens))
@@ -718,6 +728,7 @@ class Engine:
                     if safe > 0:
                         yield from emit(held[:safe])
                         held = held[safe:]
+                        yield ContextUsed(len(tokens) + generated, loaded.n_ctx)
                     if generated >= max_tokens:
                         break
                     if token.cancelled:

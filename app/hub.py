@@ -272,6 +272,17 @@ class HubClient:
     def _offline_mode(self) -> bool:
         return self.offline or constants.is_offline_mode()
 
+    def reachable(self) -> bool:
+        """Whether the hub takes a bare connection now (False in offline mode, which tries
+        nothing). A quick check, made before offering downloads that could not work."""
+        if self._offline_mode():
+            return False
+        try:
+            self._probe()
+        except OSError:
+            return False
+        return True
+
     def _token_now(self) -> str | None:
         return self._token if self._token is not None else get_token()
 

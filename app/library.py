@@ -64,6 +64,12 @@ def model_files(folder: Path) -> Iterator[Path]:
             yield path
 
 
+def is_embedding_entry(entry: ModelEntry) -> bool:
+    """An embedding model: it searches documents by meaning and cannot chat."""
+    marked = entry.metadata.get("embedding_only")
+    return bool(marked) if marked is not None else is_embedding_model(entry.architecture)
+
+
 class Library:
     """Models on this computer, as the database lists them."""
 
@@ -243,6 +249,16 @@ class Library:
                 f"Unknown chat format {fmt!r} (choose from {', '.join(NAMED_FORMATS)})"
             )
         return self.store.configure_model(entry.id, overrides=overrides, chat_format=fmt)
+
+    def model_to_reload(self, last_path: str | None) -> ModelEntry | None:
+        """The chat model used last, to load again at start: None when the
+        ``reload_last_model`` setting is off, or the model left the library or its file."""
+        if not last_path or not self.store.get_setting("reload_last_model"):
+            return None
+        entry = next((m for m in self.store.list_models() if m.path == last_path), None)
+        if entry is None or is_embedding_entry(entry) or not Path(entry.path).is_file():
+            return None
+        return entry
 
     # ------------------------------------------------------------- deleting
     def find(self, name_or_path: str) -> ModelEntry:

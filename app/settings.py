@@ -177,6 +177,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Models",
     ),
     Setting(
+        "reload_last_model", "bool", True, "Load the last model at start",
+        "When Hearth starts, load the chat model you used last, so you can chat at once. "
+        "Off: the model loads when you first press Send.",
+        "Models",
+    ),
+    Setting(
         "offline", "bool", False, "Offline mode",
         "Never touch the network: no hub search, no downloads. Local models keep working.",
         "Models",

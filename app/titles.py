@@ -16,9 +16,14 @@ class BlankMessageError(HearthError):
     """A message with nothing but white space in it was sent."""
 
 
+def is_blank(text: str) -> bool:
+    """Nothing but white space: not a message to send."""
+    return not text.strip()
+
+
 def require_text(text: str) -> str:
     """The message as typed, or BlankMessageError when it holds nothing to send."""
-    if not text.strip():
+    if is_blank(text):
         raise BlankMessageError("The message is empty: type something to send")
     return text
 

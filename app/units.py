@@ -22,3 +22,8 @@ def format_count(n: int) -> str:
     if n >= 1e3:
         return f"{n / 1e3:.0f}K"
     return str(n)
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """1 -> '1 token', 3 -> '3 tokens', 1200 -> '1,200 tokens'."""
+    return f"{count:,} {word if count == 1 else many or word + 's'}"

@@ -1,12 +1,16 @@
 """Saves PNGs of Hearth's window for docs/screenshots (run under xvfb-run for a real X11 window).
 
 Usage: xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshot.py [SHOT...]
-SHOT: first-launch, chat, documents (default: all). The chats shown are written straight
+SHOT: first-launch, first-launch-offline, chat, chat-settings, documents, file-dialog,
+settings (default: all). first-launch needs a network (it offers a download); the
+offline one points the hub at a local port nothing listens on. The chats shown are written straight
 into a throw-away data folder (no model runs); the documents are real files, indexed.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -110,13 +114,38 @@ def add_documents_chat(store: Store, folder: Path) -> int:
     return chat.id
 
 
+TITLED_CHATS = (
+    "Three things to do in Lisbon in October?",
+    "Write a haiku about bread rising",
+    "What does a heat pump's COP mean?",
+    "Explain the difference between TCP and UDP",
+)
+
+
+def add_titled_chats(store: Store) -> None:
+    """Chats named the way the app names them: by their first message."""
+    for text in TITLED_CHATS:
+        chat = store.create_chat()
+        store.append_message(chat.id, "user", text)
+        store.title_from_message(chat.id, text)
+
+
+def closed_local_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
 def settle(app: object, ms: int = 500) -> None:
     QTimer.singleShot(ms, app.quit)  # type: ignore[attr-defined]
     app.exec()  # type: ignore[attr-defined]
 
 
 def main() -> int:
-    shots = set(sys.argv[1:]) or {"first-launch", "chat", "documents"}
+    shots = set(sys.argv[1:]) or {
+        "first-launch", "first-launch-offline", "chat", "chat-settings", "documents",
+        "file-dialog", "settings",
+    }  # fmt: skip
     OUT.mkdir(parents=True, exist_ok=True)
     app = create_application()
     with tempfile.TemporaryDirectory() as home, Context.open(home, logging_to_file=False) as ctx:
@@ -129,13 +158,29 @@ def main() -> int:
             window.shutdown()
             window.close()
 
+        if "first-launch-offline" in shots:
+            online = os.environ.get("HF_ENDPOINT")
+            os.environ["HF_ENDPOINT"] = closed_local_url()  # no network: nothing answers
+            window = build_window(ctx, app)
+            window.resize(1280, 800)
+            window.show()
+            settle(app, 1500)  # the reachability check answers at once: refused
+            window.grab().save(str(OUT / "first-launch-offline.png"))
+            window.shutdown()
+            window.close()
+            if online is None:
+                os.environ.pop("HF_ENDPOINT")
+            else:
+                os.environ["HF_ENDPOINT"] = online
+
         models = ctx.models_dir / "Qwen" / "Qwen3-0.6B-GGUF"
         models.mkdir(parents=True)
         write_tiny_model(models / "Qwen3-0.6B-Q8_0.gguf")
-        older = ctx.store.create_chat("Trip to Lisbon ideas")
-        ctx.store.append_message(older.id, "user", "Three things to do in Lisbon?")
-        chat = ctx.store.create_chat("Sorting a list of dicts in Python")
-        ctx.store.append_message(chat.id, "user", "How do I sort a list of dicts by a key?")
+        add_titled_chats(ctx.store)
+        chat = ctx.store.create_chat()
+        question = "How do I sort a list of dicts by a key?"
+        ctx.store.append_message(chat.id, "user", question)
+        ctx.store.title_from_message(chat.id, question)
         answer = ctx.store.append_message(chat.id, "assistant", ANSWER, model="Qwen3 0.6B")
         ctx.store.append_text(
             answer.id, reasoning="They want the idiomatic way; mention itemgetter too."
@@ -152,6 +197,33 @@ def main() -> int:
             window.open_chat(chat.id)
             settle(app, 800)
             window.grab().save(str(OUT / f"chat-{theme}.png"))
+            window.shutdown()
+            window.close()
+        for theme in ("light", "dark") if "chat-settings" in shots else ():
+            ctx.store.set_setting("theme", theme)
+            (Path(home) / "ui-state.ini").unlink(missing_ok=True)
+            window = build_window(ctx, app)  # at its default size
+            window.show()
+            window.open_chat(chat.id)
+            window.panel_action.trigger()
+            settle(app, 800)
+            window.grab().save(str(OUT / f"chat-settings-{theme}.png"))
+            window.shutdown()
+            window.close()
+        if "file-dialog" in shots:
+            from PySide6.QtWidgets import QFileDialog
+
+            ctx.store.set_setting("theme", "dark")
+            window = build_window(ctx, app)
+            window.show()
+            dialog = QFileDialog(window, "Import GGUF models", str(ctx.models_dir),
+                                 "GGUF models (*.gguf)")  # fmt: skip
+            dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+            dialog.resize(820, 500)
+            dialog.show()
+            settle(app, 800)
+            dialog.grab().save(str(OUT / "file-dialog-dark.png"))
+            dialog.close()
             window.shutdown()
             window.close()
         if "documents" in shots:

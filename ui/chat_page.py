@@ -34,11 +34,12 @@ from app.chat import SourcesUsed, load_options_for, turns_for
 from app.engine import ContextTrimmed, LoadedModel
 from app.errors import HearthError
 from app.store import Message, ModelEntry, SourceRecord, Store
-from app.titles import title_for, title_for_documents
+from app.titles import title_for_documents
 from ui.chat_view import ChatView
 from ui.composer import Composer
 from ui.documents_controller import DocumentsController
 from ui.documents_panel import DocumentsPanel
+from ui.elided_label import ElidedLabel
 from ui.engine_controller import EngineController
 
 NO_MODEL_REASON = "Load a model to start chatting"
@@ -80,6 +81,7 @@ class ModelPicker(QComboBox):
 
 class ChatPage(QWidget):
     chatChanged = Signal(int)  # a chat was created or renamed
+    chatOpened = Signal(object)  # int | None: the chat the page now shows, however it came
     statusMessage = Signal(str)
     modelFilesDropped = Signal(list)  # list[Path] of .gguf files dropped on the page
 
@@ -101,23 +103,29 @@ class ChatPage(QWidget):
         self._thread: list[Message] = []
         self._loading = False
         self._answering_chat: int | None = None  # the chat the running job writes to
+        self._pending_send: str | None = None  # sent once the model Send loaded is ready
+        self._model_paths: dict[int, str] = {}  # library id -> file, for the picker
 
         # ---- header
         self.header = QFrame()
         self.header.setObjectName("chatHeader")
-        self.title_label = QLabel("New chat")
+        self.title_label = ElidedLabel("New chat")
         self.title_label.setObjectName("chatTitle")
         self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.model_status = QLabel()
+        self.model_status = ElidedLabel()
         self.model_status.setObjectName("modelStatus")
+        self.model_status.setMaximumWidth(170)
         self.model_picker = ModelPicker()
         self.model_picker.setObjectName("modelPicker")
-        self.model_picker.setMinimumWidth(220)
-        self.model_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # Room for a model's name, not for the longest one: the title keeps its share.
+        self.model_picker.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.model_picker.setMinimumContentsLength(10)
         self.load_button = QPushButton("Load")
         self.load_button.setObjectName("loadButton")
         self.load_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.load_button.clicked.connect(self.load_selected_model)
+        self.load_button.clicked.connect(self._load_button_clicked)
         self.load_progress = QProgressBar()
         self.load_progress.setObjectName("loadProgress")
         self.load_progress.setRange(0, 100)
@@ -204,9 +212,11 @@ class ChatPage(QWidget):
         engine.loadProgress.connect(self._load_progress)
         engine.modelLoaded.connect(self._model_loaded)
         engine.loadFailed.connect(self._load_failed)
+        engine.modelUnloaded.connect(self._model_unloaded)
         engine.messageSaved.connect(self._message_saved)
         engine.textDelta.connect(self._text_delta)
         engine.contextTrimmed.connect(self._context_trimmed)
+        engine.contextUsed.connect(self._context_used)
         engine.failed.connect(self._failed)
         engine.busyChanged.connect(self._busy_changed)
         engine.sourcesUsed.connect(self._sources_used)
@@ -217,6 +227,7 @@ class ChatPage(QWidget):
         stop.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         stop.activated.connect(engine.stop)
 
+        self.model_picker.currentIndexChanged.connect(lambda _i: self._show_model_state())
         self.refresh_models()
         self._show_model_state()
         self.composer.set_busy(engine.busy)
@@ -227,8 +238,10 @@ class ChatPage(QWidget):
     def current_chat_id(self) -> int | None:
         return self._chat_id
 
-    def open_chat(self, chat_id: int | None) -> None:
-        """Show a stored chat, or the empty state for a new one (None)."""
+    def open_chat(self, chat_id: int | None, *, focus: bool = True) -> None:
+        """Show a stored chat, or the empty state for a new one (None); ``focus`` puts the
+        cursor in the message box (not when the chat was picked in a list, whose keys go on
+        working)."""
         self.hide_error()
         try:
             chat = self._store.get_chat(chat_id) if chat_id is not None else None
@@ -238,8 +251,7 @@ class ChatPage(QWidget):
             return
         if chat_id != self._chat_id:
             self._documents_wanted = None
-        self._chat_id = chat_id
-        self._set_documents_chat(chat_id)
+        self._set_chat(chat_id)
         if chat is None:
             self._thread = []
             self.title_label.setText("New chat")
@@ -257,7 +269,26 @@ class ChatPage(QWidget):
             ):
                 self.view.begin_answer(last.id)  # back to a chat that is still answering
         self._update_context_meter()
-        self.composer.focus_input()
+        if focus:
+            self.composer.focus_input()
+
+    def show_title(self, chat_id: int, title: str) -> None:
+        """A chat was renamed or named by its first message: the header follows."""
+        if chat_id == self._chat_id:
+            self.title_label.setText(title)
+
+    def _set_chat(self, chat_id: int | None) -> None:
+        self._chat_id = chat_id
+        self._set_documents_chat(chat_id)
+        self.chatOpened.emit(chat_id)
+
+    def _start_chat(self, title: str | None = None, *, model: str | None = None) -> int:
+        """A new stored chat for the page (auto-titled unless ``title`` says otherwise)."""
+        chat = self._store.create_chat(title, auto_title=True, model=model)
+        self.title_label.setText(chat.title)
+        self.chatChanged.emit(chat.id)
+        self._set_chat(chat.id)
+        return chat.id
 
     def set_theme(self, theme: str) -> None:
         """Re-render the conversation for the "light" or "dark" theme."""
@@ -266,9 +297,11 @@ class ChatPage(QWidget):
     def refresh_models(self) -> None:
         """Re-read the library into the model picker (keeping the selection when possible)."""
         selected = self.model_picker.currentData()
-        loaded = self._engine.engine.loaded
+        loaded = self._engine.loaded
+        self.model_picker.blockSignals(True)
         self.model_picker.clear()
         models = self._store.list_models()
+        self._model_paths = {m.id: m.path for m in models}
         for entry in models:
             label = entry.name if not entry.quantization else f"{entry.name} · {entry.quantization}"
             self.model_picker.addItem(label, entry.id)
@@ -278,8 +311,28 @@ class ChatPage(QWidget):
         if index < 0 and loaded is not None:
             index = next((i for i, m in enumerate(models) if Path(m.path) == Path(loaded.path)), -1)
         self.model_picker.setCurrentIndex(max(index, 0))
+        self.model_picker.blockSignals(False)
         self.model_picker.setEnabled(bool(models))
         self._show_model_state()
+
+    def pick_model(self, model_id: int) -> bool:
+        """Choose a library model in the header's picker (True when it is there)."""
+        self.refresh_models()
+        index = self.model_picker.findData(model_id)
+        if index >= 0:
+            self.model_picker.setCurrentIndex(index)
+        return index >= 0
+
+    def _picked_is_loaded(self) -> bool:
+        loaded = self._engine.loaded
+        path = self._model_paths.get(self.model_picker.currentData())
+        return loaded is not None and path is not None and Path(path) == Path(loaded.path)
+
+    def _load_button_clicked(self) -> None:
+        if self._picked_is_loaded():
+            self._engine.unload()
+        else:
+            self.load_selected_model()
 
     def load_selected_model(self) -> None:
         """Load the picker's model with this chat's settings (progress in the header)."""
@@ -312,12 +365,7 @@ class ChatPage(QWidget):
         if self.documents is None or not paths:
             return None
         if self._chat_id is None:
-            # Named after the files until its first message names it.
-            chat = self._store.create_chat(title_for_documents(paths), auto_title=True)
-            self._chat_id = chat.id
-            self._set_documents_chat(chat.id)
-            self.title_label.setText(chat.title)
-            self.chatChanged.emit(chat.id)
+            self._start_chat(title_for_documents(paths))  # until its first message names it
         self._show_documents(True)
         self.documents.add_paths(paths, chat_id=self._chat_id)
         return self._chat_id
@@ -397,25 +445,32 @@ class ChatPage(QWidget):
 
     # ------------------------------------------------------------ user intent
     def send(self, text: str) -> None:
-        if self._engine.engine.loaded is None:
-            self.composer.set_text(text)
-            self.show_error(NO_MODEL_REASON + ".")
+        """Send ``text`` in the open chat (a new one when none is): with no model loaded,
+        the picked one loads first and the message goes once it is ready."""
+        if self._engine.loaded is None:
+            if self._selected_model() is None:
+                self.composer.set_text(text)
+                self.show_error(NO_MODEL_REASON + ".")
+                return
+            self._pending_send = text
+            if not self._loading:
+                self.load_selected_model()
+            if not self._loading:  # refused, and said why
+                self._pending_send = None
+                self.composer.set_text(text)
             return
         if self._engine.busy:
             self.composer.set_text(text)
             self.show_error("The model is still answering; stop it or wait for it to finish.")
             return
         self.hide_error()
-        if self._chat_id is None:
-            loaded = self._engine.engine.loaded
-            chat = self._store.create_chat(title_for(text), model=loaded.name if loaded else None)
-            self._chat_id = chat.id
-            self._set_documents_chat(chat.id)
-            self.title_label.setText(chat.title)
-            self.chatChanged.emit(chat.id)
-        self._answering_chat = self._chat_id
+        chat_id = self._chat_id
+        if chat_id is None:
+            loaded = self._engine.loaded
+            chat_id = self._start_chat(model=loaded.name if loaded else None)  # titled by text
+        self._answering_chat = chat_id
         self.view.scroll_to_bottom()
-        self._engine.send(self._chat_id, text)
+        self._engine.send(chat_id, text)
 
     def _edit(self, message_id: int, text: str) -> None:
         if self._refuse_while_busy():
@@ -461,7 +516,7 @@ class ChatPage(QWidget):
         self.statusMessage.emit("Message deleted")
 
     def _refuse_while_busy(self) -> bool:
-        if self._engine.engine.loaded is None:
+        if self._engine.loaded is None:
             self.show_error(NO_MODEL_REASON + ".")
             return True
         if self._engine.busy:
@@ -488,6 +543,10 @@ class ChatPage(QWidget):
     def _text_delta(self, kind: str, text: str) -> None:
         if self._answering_chat is not None and self._answering_chat == self._chat_id:
             self.view.append_delta(kind, text)
+
+    def _context_used(self, tokens: int, n_ctx: int) -> None:
+        if self._answering_chat is not None and self._answering_chat == self._chat_id:
+            self.composer.set_context_usage(tokens, n_ctx)
 
     def _context_trimmed(self, event: ContextTrimmed) -> None:
         count = len(event.dropped)
@@ -516,12 +575,22 @@ class ChatPage(QWidget):
         if loaded.context_note:  # the chat's or model's context was lowered: say so
             self.show_error(loaded.context_note)
         self._update_context_meter()
+        pending, self._pending_send = self._pending_send, None
+        if pending is not None:
+            self.send(pending)
 
     def _load_failed(self, text: str) -> None:
         self._loading = False
         self.load_progress.hide()
         self._show_model_state()
         self.show_error(text)
+        pending, self._pending_send = self._pending_send, None
+        if pending is not None:
+            self.composer.set_text(pending)  # nothing was sent: the message is kept
+
+    def _model_unloaded(self) -> None:
+        self._show_model_state()
+        self._update_context_meter()
 
     # ---------------------------------------------------------------- reads
     def _selected_model(self) -> ModelEntry | None:
@@ -549,26 +618,33 @@ class ChatPage(QWidget):
             self.documents_panel.set_last_mode(modes[-1] if modes else None)
 
     def _show_model_state(self) -> None:
-        loaded = self._engine.engine.loaded
+        loaded = self._engine.loaded
         has_models = self.model_picker.currentData() is not None
+        unload = self._picked_is_loaded()
         self.load_button.setEnabled(has_models and not self._loading and not self._engine.busy)
-        self.load_button.setText("Loading…" if self._loading else "Load")
+        self.load_button.setText("Loading…" if self._loading else "Unload" if unload else "Load")
+        self.load_button.setToolTip(
+            "Free the memory this model uses" if unload else "Load the chosen model"
+        )
         if self._loading:
             self.model_status.setText("")
         elif loaded is None:
             self.model_status.setText("No model loaded")
+        elif unload:  # the picker names it; the header only says it is ready
+            self.model_status.setText("● Loaded")
+            self.model_status.setToolTip(f"{loaded.name} is loaded")
         else:
-            self.model_status.setText(f"● {loaded.name}")
+            self.model_status.setText(f"● {loaded.name} loaded")
         self.model_status.setProperty("loaded", loaded is not None and not self._loading)
         style = self.model_status.style()
         style.unpolish(self.model_status)
         style.polish(self.model_status)
         if self._loading:
             self.composer.set_enabled_reason("Loading the model…")
-        elif loaded is None:
-            self.composer.set_enabled_reason(NO_MODEL_REASON if has_models else NO_LIBRARY_REASON)
+        elif loaded is None and not has_models:
+            self.composer.set_enabled_reason(NO_LIBRARY_REASON)
         else:
-            self.composer.set_enabled_reason(None)
+            self.composer.set_enabled_reason(None)  # with none loaded, Send loads the picked one
 
     def _update_context_meter(self) -> None:
         """Tokens the visible conversation takes in the loaded model's context (cheap: done
@@ -580,6 +656,12 @@ class ChatPage(QWidget):
             return
         if self._chat_id is None or not self._thread:
             self.composer.set_context_usage(0, loaded.n_ctx)
+            return
+        last = self._thread[-1]
+        if last.role == "assistant" and last.stats.prompt_tokens and last.status != "streaming":
+            # What the model was really given for the newest answer (documents included).
+            used = last.stats.prompt_tokens + (last.stats.completion_tokens or 0)
+            self.composer.set_context_usage(used, loaded.n_ctx)
             return
         chat = self._store.get_chat(self._chat_id)
         # Count the newest turns, doubling how many until they overflow the context or

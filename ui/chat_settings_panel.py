@@ -77,7 +77,9 @@ class ChatSettingsPanel(QFrame):
         self.system_prompt_edit.setTabChangesFocus(True)
         self.system_prompt_edit.setFixedHeight(110)
 
-        self.form = SettingsForm(names=OVERRIDE_SETTINGS, optional=True, help_mode="tooltip")
+        self.form = SettingsForm(
+            names=OVERRIDE_SETTINGS, optional=True, help_mode="tooltip", labels_above=True
+        )
         self.form.validityChanged.connect(self._update_buttons)
 
         self.stop_edit = QPlainTextEdit()
@@ -128,8 +130,10 @@ class ChatSettingsPanel(QFrame):
         column.addWidget(self.stop_edit)
         column.addWidget(_hint("One per line; write \\n for a line break."))
         column.addSpacing(6)
+        column.addWidget(_section("Save as a preset"))
+        column.addWidget(self.preset_name)
         save_as = QHBoxLayout()
-        save_as.addWidget(self.preset_name, 1)
+        save_as.addStretch(1)
         save_as.addWidget(self.save_preset_button)
         column.addLayout(save_as)
         column.addStretch(1)
@@ -157,6 +161,7 @@ class ChatSettingsPanel(QFrame):
 
         controller.presetsChanged.connect(self._show_presets)
         controller.chatSettingsChanged.connect(self._chat_saved)
+        controller.chatTitleChanged.connect(self._chat_titled)
         controller.failed.connect(self._failed)
         self._show_presets(controller.presets())
         self.set_chat(None)
@@ -219,6 +224,10 @@ class ChatSettingsPanel(QFrame):
         self.subtitle.setText(self._controller.chat(chat_id).title)
         self._set_status("Saved")
         self.chatSettingsChanged.emit(chat_id)
+
+    def _chat_titled(self, chat_id: int, title: str) -> None:
+        if chat_id == self._chat_id:
+            self.subtitle.setText(title)
 
     # --------------------------------------------------------------- presets
     def presets(self) -> list[str]:

@@ -41,6 +41,7 @@ from app.rendering import (
     render_uncached,
 )
 from app.store import Message, SourceRecord
+from app.units import plural
 from ui.composer import PromptEdit
 from ui.documents_panel import SourceChips, SourcePassageDialog
 from ui.theme import repolish
@@ -75,7 +76,7 @@ def stats_text(message: Message) -> str:
     if message.model:
         parts.append(message.model)
     if stats.completion_tokens is not None:
-        parts.append(f"{stats.completion_tokens:,} tokens")
+        parts.append(plural(stats.completion_tokens, "token"))
     if stats.tokens_per_second:
         parts.append(f"{stats.tokens_per_second:.1f} tok/s")
     if stats.ttft_ms is not None:

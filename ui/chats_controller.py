@@ -141,6 +141,8 @@ class ChatsController(QObject):
     undoAvailable = Signal(str)  # what can be undone, in words
     undoClosed = Signal()  # the undo offer is over (undone or committed)
     chatSettingsChanged = Signal(int)
+    chatTitleChanged = Signal(int, str)  # renamed by the user, or named by its first message
+    chatRestored = Signal(int)  # a delete was undone: the chat is back
     presetsChanged = Signal(list)  # list[Preset]
     failed = Signal(str)
 
@@ -177,7 +179,8 @@ class ChatsController(QObject):
     def chat(self, chat_id: int) -> Chat:
         return self._store.get_chat(chat_id)
 
-    def new_chat(self, title: str = "New chat") -> int | None:
+    def new_chat(self, title: str | None = None) -> int | None:
+        """A new chat; without a title, its first message names it."""
         try:
             chat = self._store.create_chat(title)
         except HearthError as exc:
@@ -195,7 +198,13 @@ class ChatsController(QObject):
             self.refresh()  # the list shows the old title again
             return False
         self.refresh()
+        self.chatTitleChanged.emit(chat_id, self._store.get_chat(chat_id).title)
         return True
+
+    def chat_titled(self, chat_id: int, title: str) -> None:
+        """The chat took its title from its first message (reported by the engine)."""
+        self.refresh()
+        self.chatTitleChanged.emit(chat_id, title)
 
     # ------------------------------------------------------- delete and undo
     @property
@@ -221,9 +230,10 @@ class ChatsController(QObject):
         if self._pending is None:
             return
         self._undo_timer.stop()
-        self._pending = None
+        chat, self._pending = self._pending, None
         self.refresh()
         self.undoClosed.emit()
+        self.chatRestored.emit(chat.id)
 
     def commit_pending_delete(self) -> None:
         """Really delete the chat waiting for undo (the offer ends)."""

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.titles import BlankMessageError, is_blank, require_text
 from ui.theme import repolish
 
 DEFAULT_PLACEHOLDER = "Message Hearth…  (Enter to send, Shift+Enter for a new line)"
@@ -156,6 +157,12 @@ class Composer(QWidget):
         self.edit.escapePressed.connect(self._escape)
         self.edit.upWhenEmpty.connect(self.editLastRequested.emit)
         self.edit.installEventFilter(self)
+        self.edit.textChanged.connect(self._text_changed)
+
+        # Why nothing was sent (a blank message), under the box until there is text.
+        self.hint = QLabel()
+        self.hint.setObjectName("composerHint")
+        self.hint.hide()
 
         self.meter = QLabel()
         self.meter.setObjectName("contextMeter")
@@ -173,6 +180,7 @@ class Composer(QWidget):
         bottom = QHBoxLayout()
         bottom.setContentsMargins(0, 0, 0, 0)
         bottom.addWidget(self.meter)
+        bottom.addWidget(self.hint)
         bottom.addStretch(1)
         bottom.addWidget(self.send_button)
 
@@ -236,15 +244,32 @@ class Composer(QWidget):
         self.edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ---------------------------------------------------------------- intent
+    def hint_text(self) -> str | None:
+        """Why the last Enter sent nothing, while it is shown."""
+        return self.hint.text() if self.hint.isVisibleTo(self) else None
+
     def _apply_enabled(self) -> None:
         can_write = self._reason is None
         self.edit.setEnabled(can_write)
-        self.send_button.setEnabled(can_write or self._busy)
+        has_text = not is_blank(self.edit.toPlainText())
+        self.send_button.setEnabled(self._busy or (can_write and has_text))
+
+    def _text_changed(self) -> None:
+        if not is_blank(self.edit.toPlainText()):
+            self.hint.hide()
+        self._apply_enabled()
 
     def _submit(self) -> None:
         text = self.edit.toPlainText()
-        if self._busy or self._reason is not None or not text.strip():
+        if self._busy or self._reason is not None:
             return
+        try:
+            require_text(text)
+        except BlankMessageError as exc:
+            self.hint.setText(str(exc))
+            self.hint.show()
+            return
+        self.hint.hide()
         self.edit.clear()
         self.sendRequested.emit(text)
 

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from app.documents.ingest import IndexProgress
 from app.store import Collection, Document, SourceRecord
 from ui.documents_controller import DocumentsController, kind_text
+from ui.elided_label import ElidedLabel
 from ui.theme import repolish
 
 MODE_WORDS = {"whole": "Whole documents", "retrieval": "Searched passages"}
@@ -379,8 +380,9 @@ class DocumentsPanel(QFrame):
 
         self.title_label = QLabel("Documents")
         self.title_label.setObjectName("documentsTitle")
-        self.mode_label = QLabel()
+        self.mode_label = ElidedLabel()
         self.mode_label.setObjectName("documentsMode")
+        self.mode_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.add_files_button = self._button("Add files…", "Add documents to this chat")
         self.add_files_button.clicked.connect(self.choose_files)
         self.add_folder_button = self._button("Add folder…", "Add every document in a folder")
@@ -393,8 +395,7 @@ class DocumentsPanel(QFrame):
         head.setContentsMargins(12, 6, 6, 4)
         head.setSpacing(8)
         head.addWidget(self.title_label)
-        head.addWidget(self.mode_label)
-        head.addStretch(1)
+        head.addWidget(self.mode_label, 1)
         head.addWidget(self.collection_picker)
         head.addWidget(self.add_folder_button)
         head.addWidget(self.add_files_button)

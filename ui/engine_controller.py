@@ -13,13 +13,14 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.chat import ChatEvent, ChatRunner, MessageSaved, SourcesUsed
+from app.chat import ChatEvent, ChatRunner, ChatTitled, MessageSaved, SourcesUsed
 from app.documents.embeddings import Embedder, embed_documents, embedding_model_path
 from app.documents.grounding import Grounder
 from app.documents.search import Searcher
 from app.engine import (
     CancelToken,
     ContextTrimmed,
+    ContextUsed,
     Engine,
     GenerationDone,
     LoadedModel,
@@ -34,11 +35,19 @@ from ui.workers import Job, WorkerThread
 def batched_text(events: Iterator[ChatEvent], interval: float = 0.05) -> Iterator[ChatEvent]:
     """Join consecutive text pieces of the same kind so at most one crosses to the GUI
     thread every ``interval`` seconds (the first at once); other events pass through in
-    order, after any text held back."""
+    order, after any text held back. Context counts are thinned the same way: the newest
+    one follows each batch of text."""
     pending: TextDelta | None = None
+    usage: ContextUsed | None = None
     last = 0.0
     with contextlib.closing(events) as stream:  # type: ignore[type-var]
         for event in stream:
+            if isinstance(event, ContextUsed):
+                if pending is None and usage is None and time.monotonic() - last >= interval:
+                    yield event  # the prompt's count, before any text
+                else:
+                    usage = event
+                continue
             if isinstance(event, TextDelta):
                 if pending is not None and pending.kind == event.kind:
                     pending = TextDelta(event.kind, pending.text + event.text)
@@ -50,13 +59,21 @@ def batched_text(events: Iterator[ChatEvent], interval: float = 0.05) -> Iterato
                 if now - last >= interval:
                     yield pending
                     pending, last = None, now
+                    if usage is not None:
+                        yield usage
+                        usage = None
                 continue
             if pending is not None:
                 yield pending
                 pending = None
+            if usage is not None:
+                yield usage
+                usage = None
             yield event
         if pending is not None:
             yield pending
+        if usage is not None:
+            yield usage
 
 
 class EngineController(QObject):
@@ -67,10 +84,12 @@ class EngineController(QObject):
     messageSaved = Signal(object, object)  # Message, final
     textDelta = Signal(str, str)  # kind ("answer" | "reasoning"), text
     contextTrimmed = Signal(object)  # ContextTrimmed
+    contextUsed = Signal(int, int)  # tokens of the context the answer takes so far, n_ctx
     generationDone = Signal(object)  # GenerationDone
     failed = Signal(str)
     busyChanged = Signal(bool)
     sourcesUsed = Signal(object)  # SourcesUsed
+    chatTitled = Signal(int, str)  # chat id, the title its first message gave it
     embedProgress = Signal(object)  # EmbedProgress
     embeddingProblem = Signal(str)  # the embedding model cannot be used, in words
 
@@ -103,6 +122,15 @@ class EngineController(QObject):
     @property
     def busy(self) -> bool:
         return self._job is not None
+
+    @property
+    def loaded(self) -> LoadedModel | None:
+        """The model loaded now (None: none, or it is still loading)."""
+        return self.engine.loaded
+
+    @property
+    def loading(self) -> bool:
+        return self._load_job is not None
 
     # ---------------------------------------------------------------- load
     def load(self, path: Path, options: LoadOptions | None = None) -> None:
@@ -195,10 +223,14 @@ class EngineController(QObject):
             self.messageSaved.emit(event.message, event.final)
         elif isinstance(event, ContextTrimmed):
             self.contextTrimmed.emit(event)
+        elif isinstance(event, ContextUsed):
+            self.contextUsed.emit(event.tokens, event.n_ctx)
         elif isinstance(event, GenerationDone):
             self.generationDone.emit(event)
         elif isinstance(event, SourcesUsed):
             self.sourcesUsed.emit(event)
+        elif isinstance(event, ChatTitled):
+            self.chatTitled.emit(event.chat_id, event.title)
 
     def _finished(self) -> None:
         self._job = None
@@ -330,5 +362,9 @@ class EngineController(QObject):
         return self._thread.shutdown()
 
     def _check_idle(self) -> None:
-        if self._job is None and self._load_job is None and self._embed_job is None:
-            self.engine.unload_if_idle(self._idle_minutes * 60)
+        if self._job is not None or self._load_job is not None or self._embed_job is not None:
+            return
+        seconds = self._idle_minutes * 60
+        job = Job.from_function(lambda _token, _report: self.engine.unload_if_idle(seconds))
+        job.succeeded.connect(lambda unloaded: self.modelUnloaded.emit() if unloaded else None)
+        self._thread.submit(job)

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.catalog import first_launch
 from app.context import Context
+from app.engine import LoadedModel
 from app.errors import HearthError
 from app.export import export_chat, import_json
 from app.fit import Machine
@@ -46,22 +47,22 @@ from ui.chat_settings_panel import ChatSettingsPanel
 from ui.chats_controller import ChatsController
 from ui.documents_controller import DocumentsController
 from ui.engine_controller import EngineController
+from ui.file_dialogs import choose_model_files
 from ui.models_controller import ModelsController
 from ui.models_page import ModelsPage
 from ui.settings_dialog import SettingsController, SettingsDialog
+from ui.shortcuts_dialog import ShortcutsDialog
 from ui.sidebar import Sidebar
 from ui.theme import apply_theme
 from ui.welcome_page import WelcomePage
 
-SHORTCUTS = (
-    ("Ctrl+N", "New chat"),
-    ("Ctrl+F", "Search chats"),
-    ("Ctrl+,", "Settings"),
-    ("Ctrl+L", "Focus the message box"),
-    ("Ctrl+Shift+C", "Copy the last answer"),
+# Keys that are not menu items (the menus' own shortcuts are listed from the menus).
+KEYS = (
     ("Enter / Shift+Enter", "Send / new line"),
     ("Esc", "Stop the answer"),
     ("Up (empty message box)", "Edit your last message"),
+    ("Del (chat list)", "Delete the chat (with undo)"),
+    ("F2 (chat list)", "Rename the chat"),
 )
 
 
@@ -73,9 +74,10 @@ class MainWindow(QMainWindow):
         store = ctx.store
         self.setWindowTitle("Hearth")
         self.setWindowIcon(QIcon(str(resource_path("icons/hearth.svg"))))
-        self.resize(1240, 800)
+        self.resize(self.default_size())
         self.setMinimumSize(820, 520)
         self.setAcceptDrops(True)
+        self._network_checking = False
 
         # ---- controllers (all long work runs on their own threads)
         self.engine = EngineController(
@@ -113,12 +115,18 @@ class MainWindow(QMainWindow):
         self._wire()
         self._state = QSettings(str(ctx.paths.home / "ui-state.ini"), QSettings.Format.IniFormat)
         self._restore_state()
+        self._reload_last_model()
         self.models.start()
         self.documents.start()  # documents left unfinished by the last run go on
         # A new embedding model chosen in the library: give every passage its vector.
         self.models.embeddingModelChanged.connect(lambda _name: self.documents.start())
 
     # ------------------------------------------------------------------ layout
+    @staticmethod
+    def default_size() -> QSize:
+        """The first window's size, before any saved geometry."""
+        return QSize(1320, 820)  # fits a 1366×768 laptop less its panels
+
     def _build_toolbar(self) -> None:
         bar = QToolBar("Navigation")
         bar.setObjectName("navBar")
@@ -142,12 +150,13 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         file = menu.addMenu("&File")
         self._action(file, "New chat", "Ctrl+N", self.new_chat)
-        self._action(file, "Import a model (.gguf)…", None, self.models_page.open_import_dialog)
+        self._action(file, "Import a model (.gguf)…", None, self.import_model_dialog)
         file.addSeparator()
         self._action(file, "Add documents…", "Ctrl+Shift+O", self.add_documents)
         self._action(file, "Add a folder of documents…", None, self.add_documents_folder)
         self._action(file, "Add documents to a collection…", None, self.add_documents_to_collection)
-        self._action(file, "Unload the model", None, self.engine.unload)
+        self.unload_action = self._action(file, "Unload the model", None, self.engine.unload)
+        self.unload_action.setEnabled(False)  # nothing is loaded yet
         file.addSeparator()
         self._action(file, "Export chat as Markdown…", None, lambda: self.export_chat("md"))
         self._action(file, "Export chat as JSON…", None, lambda: self.export_chat("json"))
@@ -194,18 +203,27 @@ class MainWindow(QMainWindow):
         self._show_memory()
 
     def _wire(self) -> None:
-        self.sidebar.chatSelected.connect(self.open_chat)
+        # A chat picked in the sidebar keeps the keyboard there (arrows, Del, F2); a new
+        # chat puts the cursor in the message box.
+        self.sidebar.chatSelected.connect(lambda chat_id: self.open_chat(chat_id, focus=False))
+        self.chats.chatCreated.connect(lambda _id: self.focus_composer())
         self.sidebar.messageSelected.connect(self.open_message)
-        self.chats.chatCreated.connect(self.open_chat)
         self.chats.chatsChanged.connect(self._chats_changed)
+        self.chats.chatRestored.connect(self.open_chat)
+        self.chats.chatTitleChanged.connect(self.chat_page.show_title)
+        self.engine.chatTitled.connect(self.chats.chat_titled)
+        self.chat_page.chatOpened.connect(self._chat_opened)
         self.chats.chatSettingsChanged.connect(self._chat_settings_changed)
         self.chat_page.chatChanged.connect(lambda _id: self.chats.refresh())
         self.chat_page.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.chat_page.modelFilesDropped.connect(self.import_model_files)
         self.models_page.loadRequested.connect(self.load_model)
+        self.models_page.unloadRequested.connect(self.engine.unload)
         self.models.libraryChanged.connect(self._library_changed)
         self.welcome.findRequested.connect(self.show_models)
-        self.welcome.importRequested.connect(self.models_page.open_import_dialog)
+        self.welcome.importRequested.connect(self.import_model_dialog)
+        self.welcome.retryRequested.connect(self._check_network)
+        self.models.networkChecked.connect(self._network_checked)
         self.welcome.starterRequested.connect(self._open_starter)
         self.engine.loadProgress.connect(
             lambda f: self.state_label.setText(f"Loading model… {int(f * 100)}%")
@@ -244,12 +262,31 @@ class MainWindow(QMainWindow):
         self._sync_nav()
 
     def _show_welcome(self) -> None:
-        advice = first_launch(bool(self.ctx.setting("offline")), Machine.detect(),
-                              int(self.ctx.setting("context_length")))  # fmt: skip
+        if self.models.reachable is None and not self._network_checking:
+            self._check_network()
+        advice = first_launch(
+            bool(self.ctx.setting("offline")),
+            Machine.detect(),
+            int(self.ctx.setting("context_length")),
+            reachable=None if self._network_checking else self.models.reachable,
+        )
         self.welcome.show_advice(
             advice, models_dir=str(self.ctx.models_dir), data_home=str(self.ctx.paths.home)
         )
         self.pages.setCurrentWidget(self.welcome)
+
+    def _check_network(self) -> None:
+        """Whether the hub answers decides what the first launch offers (checked off the GUI
+        thread; the welcome page says it is checking)."""
+        self._network_checking = True
+        if self.pages.currentWidget() is self.welcome:
+            self._show_welcome()
+        self.models.check_network()
+
+    def _network_checked(self, _reachable: bool) -> None:
+        self._network_checking = False
+        if self.pages.currentWidget() is self.welcome:
+            self._show_welcome()
 
     def _sync_nav(self) -> None:
         current = self.pages.currentWidget()
@@ -265,15 +302,19 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ chats
     def new_chat(self) -> None:
-        self.chats.new_chat()  # chatCreated opens it
-        self.focus_composer()
+        self.chats.new_chat()  # the sidebar selects it: chatSelected opens it
 
-    def open_chat(self, chat_id: int) -> None:
-        self.chat_page.open_chat(chat_id)
-        self.chat_panel.set_chat(chat_id)
-        self.sidebar.select_chat(chat_id)
+    def open_chat(self, chat_id: int, *, focus: bool = True) -> None:
+        self.chat_page.open_chat(chat_id, focus=focus)  # chatOpened: panel and sidebar follow
         self.pages.setCurrentWidget(self.chat_page)
         self._sync_nav()
+
+    def _chat_opened(self, chat_id: int | None) -> None:
+        """However a chat was opened (sidebar, search, new, first message, undo, relaunch),
+        the settings panel edits it and the sidebar highlights it."""
+        if self.chat_panel.chat_id != chat_id:
+            self.chat_panel.set_chat(chat_id)
+        self.sidebar.select_chat(chat_id)
 
     def open_message(self, chat_id: int, message_id: int) -> None:
         self.open_chat(chat_id)
@@ -283,7 +324,6 @@ class MainWindow(QMainWindow):
         current = self.chat_page.current_chat_id
         if current is not None and current == self.chats.pending_delete_id:
             self.chat_page.open_chat(None)
-            self.chat_panel.set_chat(None)
 
     def _chat_settings_changed(self, chat_id: int) -> None:
         if chat_id == self.chat_page.current_chat_id:
@@ -385,13 +425,16 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- models
     def load_model(self, entry: object) -> None:
-        self.chat_page.refresh_models()
-        index = self.chat_page.model_picker.findData(getattr(entry, "id", None))
-        if index >= 0:
-            self.chat_page.model_picker.setCurrentIndex(index)
+        self.chat_page.pick_model(int(getattr(entry, "id", -1)))
         self.pages.setCurrentWidget(self.chat_page)
         self._sync_nav()
         self.chat_page.load_selected_model()
+
+    def _reload_last_model(self) -> None:
+        """At start, the model used last loads again (the reload_last_model setting)."""
+        entry = self.models.library.model_to_reload(str(self._state.value("last_model") or ""))
+        if entry is not None and self.chat_page.pick_model(entry.id):
+            self.chat_page.load_selected_model()  # on the engine thread; progress in the header
 
     def _library_changed(self, _models: object) -> None:
         self.chat_page.refresh_models()
@@ -403,14 +446,18 @@ class MainWindow(QMainWindow):
         self.models_page.open_repo(repo_id)
         self._sync_nav()
 
-    def _model_loaded(self, loaded: object) -> None:
+    def _model_loaded(self, loaded: LoadedModel) -> None:
         self.state_label.setText("Idle")
-        name = getattr(loaded, "name", "model")
-        source = getattr(loaded, "chat_source", "")
-        self.model_label.setText(f"{name}" + (f" · {source}" if source != "model" else ""))
+        source = loaded.chat_source
+        self.model_label.setText(loaded.name + (f" · {source}" if source != "model" else ""))
+        self.unload_action.setEnabled(True)
+        self.models_page.set_loaded_model(str(loaded.path))
+        self._state.setValue("last_model", str(loaded.path))  # loaded again at the next start
 
     def _model_unloaded(self) -> None:
         self.model_label.setText("No model loaded")
+        self.unload_action.setEnabled(False)
+        self.models_page.set_loaded_model(None)
         self.chat_page.refresh_models()
         self.statusBar().showMessage("Model unloaded; its memory is free", 4000)
 
@@ -430,9 +477,19 @@ class MainWindow(QMainWindow):
         if "embedding_model" in changed:
             self.documents.start()  # passages without vectors from the new model get them
 
+    def shortcuts_dialog(self) -> ShortcutsDialog:
+        """Every menu shortcut (read from the menus, so none is left out) and the other keys."""
+        rows = [
+            (action.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
+             action.text().replace("&", "").removesuffix("…"))
+            for menu in self.menuBar().findChildren(QMenu)
+            for action in menu.actions()
+            if not action.shortcut().isEmpty()
+        ]  # fmt: skip
+        return ShortcutsDialog([*rows, *KEYS], self)
+
     def show_shortcuts(self) -> None:
-        text = "\n".join(f"{keys}\t{what}" for keys, what in SHORTCUTS)
-        QMessageBox.information(self, "Keyboard shortcuts", text)
+        self.shortcuts_dialog().exec()
 
     def show_about(self) -> None:
         QMessageBox.about(
@@ -455,9 +512,29 @@ class MainWindow(QMainWindow):
             self.import_model_files(models)
             event.acceptProposedAction()
 
+    def import_model_dialog(self) -> None:
+        """Choose .gguf files to import; a failure is shown on the page the user is on."""
+        paths = choose_model_files(self)
+        if paths:
+            self.import_model_files(paths)
+
     def import_model_files(self, models: list[Path]) -> None:
-        self.models.import_files(models)
-        self.statusBar().showMessage(f"Importing {len(models)} model file(s)…", 4000)
+        """Import model files; what goes wrong is said where the user acted."""
+        origin = self.pages.currentWidget()
+        self.models.import_files(models, on_failed=lambda text: self._show_error(origin, text))
+        count = len(models)
+        self.statusBar().showMessage(f"Importing {count} model file{'s' if count != 1 else ''}…",
+                                     4000)  # fmt: skip
+
+    def _show_error(self, page: QWidget | None, text: str) -> None:
+        """An error shown on ``page``: the chat page's or welcome page's own, or the Models
+        page's banner."""
+        if page is self.chat_page:
+            self.chat_page.show_error(text)
+        elif page is self.welcome and self.pages.currentWidget() is self.welcome:
+            self.welcome.show_error(text)
+        else:
+            self.models_page.show_error(text)
 
     # ------------------------------------------------------------------ state
     def _restore_state(self) -> None:

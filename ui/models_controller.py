@@ -9,24 +9,25 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
-from app.catalog import is_embedding_model
+from app.catalog import Starter, chat_suggestions
 from app.documents.embeddings import embedding_model_path
 from app.downloads import Downloader, DownloadQueue, Progress
 from app.engine import CancelToken
 from app.errors import HearthError
 from app.fit import Fit, Machine, fit, recommend
 from app.gguf_file import GGUFHeader
-from app.hub import GGUFEntry, HubClient, RepoListing, SearchPage
-from app.library import Library, is_projector, shards_of
+from app.hub import GGUFEntry, HubClient, OfflineError, RepoListing, SearchPage
+from app.library import Library, is_embedding_entry, is_projector, shards_of
 from app.store import Download, ModelEntry, Store
 from app.units import format_count
 from ui.workers import Job, WorkerThread
 
+T = TypeVar("T")
 _RUN_END_WAIT_S = 5.0  # how long a resume waits for the previous run of a download to let go
 
 
@@ -77,11 +78,13 @@ class ModelsController(QObject):
     embeddingModelChanged = Signal(str)  # the library name documents are now searched with
     failed = Signal(str)
     busy = Signal(bool)
+    networkChecked = Signal(bool)  # whether the hub can be reached (offline mode: False)
 
     # Hand-overs from the download threads to the GUI thread.
     _progressFromThread = Signal(object)
     _finishedFromThread = Signal(int, str, object)  # id, error, Download | None
     _libraryFromThread = Signal(object)
+    _networkFromThread = Signal(bool)
 
     def __init__(
         self,
@@ -113,6 +116,9 @@ class ModelsController(QObject):
         self._progressFromThread.connect(self._on_progress, queued)
         self._finishedFromThread.connect(self._on_finished, queued)
         self._libraryFromThread.connect(self._on_library, queued)
+        self._networkFromThread.connect(self._on_network, queued)
+        # Whether the hub answers: False in offline mode, None until checked.
+        self.reachable: bool | None = False if offline else None
         self.queue = DownloadQueue(
             self.downloader,
             concurrency=2,
@@ -154,13 +160,45 @@ class ModelsController(QObject):
             self.downloadUpdated.emit(row)
 
     # ---------------------------------------------------------------- hub
+    def check_network(self) -> None:
+        """Find out (off the GUI thread) whether the hub can be reached: ``networkChecked``."""
+        if self.offline:
+            self._on_network(False)
+            return
+
+        def call(_token: CancelToken, _report: Callable[[Any], None]) -> bool:
+            return self.hub.reachable()
+
+        self._submit(self._hub_thread, call, self._on_network)
+
+    def _hub_call(self, call: Callable[[], T]) -> T:
+        """On the hub thread: a hub call whose failure to connect says the hub is unreachable."""
+        try:
+            result = call()
+        except OfflineError:
+            self._networkFromThread.emit(False)
+            raise
+        if not getattr(result, "from_cache", True):
+            self._networkFromThread.emit(True)
+        return result
+
+    def _on_network(self, reachable: bool) -> None:
+        if self._closed:
+            return
+        changed = reachable != self.reachable
+        self.reachable = reachable
+        if changed or reachable is False:
+            self.networkChecked.emit(reachable)
+
     def search(self, query: str, sort: str = "downloads", page: int = 0) -> None:
         """One page of GGUF repositories; a newer search makes older answers stale."""
         self._search_seq += 1
         seq = self._search_seq
 
         def call(_token: CancelToken, _report: Callable[[Any], None]) -> SearchPage:
-            return self.hub.search(query, sort=sort, page=page, page_size=self.page_size)
+            return self._hub_call(
+                lambda: self.hub.search(query, sort=sort, page=page, page_size=self.page_size)
+            )
 
         def done(result: SearchPage) -> None:
             if seq == self._search_seq:
@@ -174,7 +212,7 @@ class ModelsController(QObject):
         seq = self._repo_seq
 
         def call(_token: CancelToken, _report: Callable[[Any], None]) -> _JudgedRepo:
-            return self._judge(self.hub.files(repo_id))
+            return self._judge(self._hub_call(lambda: self.hub.files(repo_id)))
 
         def done(view: _JudgedRepo) -> None:
             if seq == self._repo_seq:
@@ -329,8 +367,11 @@ class ModelsController(QObject):
 
         self._submit(self._library_thread, call, self.libraryChanged.emit)
 
-    def import_files(self, paths: list[Path]) -> None:
-        """Copy .gguf files into the models folder; each file that can't be is named."""
+    def import_files(
+        self, paths: list[Path], *, on_failed: Callable[[str], None] | None = None
+    ) -> None:
+        """Copy .gguf files into the models folder; each file that can't be is named, to
+        ``on_failed`` when given (where the user acted), else through ``failed``."""
 
         def call(_token: CancelToken, _report: Callable[[Any], None]) -> list[ModelEntry]:
             problems = []
@@ -344,7 +385,7 @@ class ModelsController(QObject):
                 raise HearthError(" ".join(problems))
             return self.store.list_models()
 
-        self._submit(self._library_thread, call, self.libraryChanged.emit)
+        self._submit(self._library_thread, call, self.libraryChanged.emit, on_failed=on_failed)
 
     def delete_model(self, name: str) -> None:
         """Delete a model's files (every shard) and its library entry; ``name`` or its path."""
@@ -366,11 +407,14 @@ class ModelsController(QObject):
 
         self._submit(self._library_thread, call, self.libraryChanged.emit)
 
+    def chat_suggestions(self) -> tuple[Starter, ...]:
+        """Chat models worth suggesting on this computer (see app/catalog.py)."""
+        return chat_suggestions(Machine.detect(), int(self.store.get_setting("context_length")))
+
     @staticmethod
     def is_embedding(entry: ModelEntry) -> bool:
         """An embedding model: it searches documents by meaning and cannot chat."""
-        marked = entry.metadata.get("embedding_only")
-        return bool(marked) if marked is not None else is_embedding_model(entry.architecture)
+        return is_embedding_entry(entry)
 
     def documents_model_path(self) -> str | None:
         """The path of the embedding model documents use, or None when none is set or found."""

@@ -4,6 +4,7 @@ follow downloads, and manage the local library. Every action goes through Models
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, QSize, Qt, Signal
@@ -21,7 +22,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -44,13 +44,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.catalog import EMBEDDING_STARTERS
+from app.catalog import EMBEDDING_STARTERS, Starter
 from app.chat_format import NAMED_FORMATS
 from app.downloads import Progress
 from app.hub import HubModel, RepoListing, SearchPage
 from app.store import Download, ModelEntry
 from app.units import format_bytes, format_count
 from ui.documents_panel import FlowLayout
+from ui.file_dialogs import choose_model_files
 from ui.models_controller import FileRow, ModelsController
 from ui.theme import repolish
 
@@ -69,6 +70,15 @@ FIT_WORDS = {
 ACTIVE_STATUSES = ("queued", "running", "verifying")
 BUTTON_TEXTS = ("Download", "Downloading…", "In library")
 ROW_HEIGHT = 40
+BROWSE_HINT = (
+    "Search the Hugging Face Hub for a model to run on this computer: try “qwen”, “llama” "
+    "or “gemma”, or search with an empty field for the most popular."
+)
+UNREACHABLE_HINT = (
+    "Hearth can't reach the Hugging Face Hub right now, so there is nothing to browse. "
+    "Import a .gguf file you already have from the Library tab (or drop it on this page), "
+    "or search again once you are online."
+)
 
 
 def _label(text: str = "", object_name: str = "", *, wrap: bool = False) -> QLabel:
@@ -126,24 +136,20 @@ def _tree(object_name: str, headers: list[str]) -> QTreeWidget:
 
 
 # --------------------------------------------------------------------------- browse
-class EmbeddingSuggestions(QFrame):
-    """What embedding models are for, and a button per suggested one; wraps when narrow."""
+class SuggestionRow(QWidget):
+    """What some suggested models are for, and a button per model; wraps when narrow."""
 
     repoRequested = Signal(str)
 
-    def __init__(self) -> None:
+    def __init__(self, intro: str, explanation: str, starters: Sequence[Starter]) -> None:
         super().__init__()
-        self.setObjectName("embeddingSuggestions")
-        self._box = QWidget()
-        self._flow = FlowLayout(self._box, spacing=8)
-        intro = _label("For searching your documents by meaning:", "suggestionsIntro")
-        intro.setToolTip(
-            "An embedding model lets Hearth find the passages of a chat's documents by what "
-            "they mean, not only by their words. It runs beside the chat model."
-        )
-        self._flow.addWidget(intro)
+        self._flow = FlowLayout(self, spacing=8)
+        self._flow.setContentsMargins(0, 0, 0, 0)
+        label = _label(intro, "suggestionsIntro")
+        label.setToolTip(explanation)
+        self._flow.addWidget(label)
         self.buttons: dict[str, QPushButton] = {}
-        for starter in EMBEDDING_STARTERS:
+        for starter in starters:
             button = _button(
                 f"{starter.label} · {format_bytes(starter.approx_bytes)}", "suggestionButton"
             )
@@ -151,12 +157,38 @@ class EmbeddingSuggestions(QFrame):
             button.clicked.connect(lambda _=False, r=starter.repo_id: self.repoRequested.emit(r))
             self._flow.addWidget(button)
             self.buttons[starter.repo_id] = button
-        button.ensurePolished()
-        intro.setMinimumHeight(button.sizeHint().height())  # centred on the buttons' line
-        intro.setAlignment(Qt.AlignmentFlag.AlignVCenter)
+            button.ensurePolished()
+            label.setMinimumHeight(button.sizeHint().height())  # centred on the buttons' line
+        label.setAlignment(Qt.AlignmentFlag.AlignVCenter)
+
+
+class Suggestions(QFrame):
+    """Models worth downloading: chat models that fit this computer, and embedding models
+    for searching documents by meaning."""
+
+    repoRequested = Signal(str)
+
+    def __init__(self, chat_models: Sequence[Starter]) -> None:
+        super().__init__()
+        self.setObjectName("embeddingSuggestions")
+        self.chat = SuggestionRow(
+            "To chat, models that fit this computer:",
+            "Small chat models with good answers for their size; the repository page shows "
+            "each file's fit and recommends one.",
+            chat_models,
+        )
+        self.embedding = SuggestionRow(
+            "For searching your documents by meaning:",
+            "An embedding model lets Hearth find the passages of a chat's documents by what "
+            "they mean, not only by their words. It runs beside the chat model.",
+            EMBEDDING_STARTERS,
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 6, 8, 6)
-        layout.addWidget(self._box)
+        layout.setSpacing(6)
+        for row in (self.chat, self.embedding):
+            row.repoRequested.connect(self.repoRequested.emit)
+            layout.addWidget(row)
 
 
 class BrowseView(QWidget):
@@ -188,9 +220,10 @@ class BrowseView(QWidget):
         bar.addWidget(self.sort_combo)
         bar.addWidget(self.search_button)
 
-        self.suggestions = EmbeddingSuggestions()
+        self.suggestions = Suggestions(controller.chat_suggestions())
         self.suggestions.setVisible(not controller.offline)  # like the hub, nothing to fetch
-        self.suggestion_buttons = self.suggestions.buttons
+        self.suggestion_buttons = self.suggestions.embedding.buttons
+        self.chat_suggestion_buttons = self.suggestions.chat.buttons
 
         self.notice = _label("", "modelsNotice", wrap=True)
         self.notice.hide()
@@ -204,12 +237,7 @@ class BrowseView(QWidget):
         for column in range(1, 8):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.results.hide()
-        self.empty = _label(
-            "Search the Hugging Face Hub for a model to run on this computer: try “qwen”, "
-            "“llama” or “gemma”, or search with an empty field for the most popular.",
-            "modelsEmpty",
-            wrap=True,
-        )
+        self.empty = _label(BROWSE_HINT, "modelsEmpty", wrap=True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.more_button = _button("More results")
         self.more_button.hide()
@@ -241,6 +269,13 @@ class BrowseView(QWidget):
             lambda: self.open_button.setEnabled(bool(self.results.selectedItems()))
         )
         controller.searchResults.connect(self.show_page)
+        controller.networkChecked.connect(self._network_checked)
+
+    def _network_checked(self, reachable: bool) -> None:
+        """Suggest downloads only when they can work; say why there is nothing to browse."""
+        self.suggestions.setVisible(reachable)
+        if not self.models:
+            self.empty.setText(BROWSE_HINT if reachable else UNREACHABLE_HINT)
 
     def run_search(self) -> None:
         self._query = self.search_field.text().strip()
@@ -808,11 +843,13 @@ class DefaultsDialog(QDialog):
 
 class LibraryView(QWidget):
     loadRequested = Signal(object)  # ModelEntry
+    unloadRequested = Signal()
 
     def __init__(self, controller: ModelsController) -> None:
         super().__init__()
         self.controller = controller
         self.models: list[ModelEntry] = []
+        self._loaded_path: str | None = None  # the model the engine holds
 
         self.import_button = _button("Import…")
         self.refresh_button = _button("Rescan")
@@ -938,9 +975,21 @@ class LibraryView(QWidget):
             )
         self._selection_changed()
 
+    def set_loaded_model(self, path: str | None) -> None:
+        """Mark the model the engine holds (None: none is loaded)."""
+        self._loaded_path = path
+        self.show_models(self.models)
+
+    def is_loaded(self, entry: ModelEntry) -> bool:
+        return self._loaded_path is not None and Path(entry.path) == Path(self._loaded_path)
+
     def _marks(self, entry: ModelEntry, documents_model: str | None) -> list[QWidget]:
-        """Badges (read-only, embedding model, used for documents) and the Use button."""
+        """Badges (loaded, read-only, embedding model, used for documents) and the Use button."""
         marks: list[QWidget] = []
+        if self.is_loaded(entry):
+            badge = _label("● Loaded", "loadedBadge")
+            badge.setToolTip("This model is loaded: chats use it now.")
+            marks.append(badge)
         if entry.read_only:
             badge = _label("read-only", "readOnlyBadge")
             badge.setToolTip(
@@ -991,6 +1040,9 @@ class LibraryView(QWidget):
             button.setEnabled(entry is not None)
         embedding = entry is not None and self.controller.is_embedding(entry)
         self.load_button.setVisible(not embedding)
+        self.load_button.setText(
+            "Unload" if entry is not None and self.is_loaded(entry) else "Load"
+        )
         self.embedding_note.setVisible(embedding)
         self.delete_button.setEnabled(entry is not None and not entry.read_only)
         self.delete_button.setToolTip(
@@ -1000,15 +1052,15 @@ class LibraryView(QWidget):
         )
 
     def choose_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(
-            self, "Import GGUF models", str(Path.home()), "GGUF models (*.gguf)"
-        )
+        paths = choose_model_files(self)
         if paths:
-            self.controller.import_files([Path(p) for p in paths])
+            self.controller.import_files(paths)
 
     def _load(self) -> None:
         entry = self.selected()
-        if entry is not None and not self.controller.is_embedding(entry):
+        if entry is not None and self.is_loaded(entry):
+            self.unloadRequested.emit()
+        elif entry is not None and not self.controller.is_embedding(entry):
             self.loadRequested.emit(entry)
 
     def _reveal(self) -> None:
@@ -1046,6 +1098,7 @@ class ModelsPage(QWidget):
     """Browse / Downloads / Library tabs over one ModelsController; accepts dropped .gguf files."""
 
     loadRequested = Signal(object)  # ModelEntry
+    unloadRequested = Signal()
 
     def __init__(self, controller: ModelsController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -1102,11 +1155,14 @@ class ModelsPage(QWidget):
         layout.addWidget(self.tabs, 1)
 
         self.banner_close.clicked.connect(self.clear_error)
+        # An error belongs to the tab it came from: it goes when the user moves on.
+        self.tabs.currentChanged.connect(lambda _index: self.clear_error())
         self.browse.results.itemActivated.connect(self._open_item)
         self.browse.open_button.clicked.connect(self._open_selected)
         self.browse.repoRequested.connect(self.open_repo)
         self.repo.backRequested.connect(lambda: self.browse_stack.setCurrentWidget(self.browse))
         self.library.loadRequested.connect(self.loadRequested.emit)
+        self.library.unloadRequested.connect(self.unloadRequested.emit)
         controller.failed.connect(self.show_error)
         controller.busy.connect(self.busy_bar.setVisible)
         controller.downloadUpdated.connect(self._download_updated)
@@ -1128,6 +1184,9 @@ class ModelsPage(QWidget):
 
     def show_library(self) -> None:
         self.tabs.setCurrentWidget(self.library)
+
+    def set_loaded_model(self, path: str | None) -> None:
+        self.library.set_loaded_model(path)
 
     def open_repo(self, repo_id: str) -> None:
         self.show_browse()

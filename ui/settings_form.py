@@ -246,7 +246,8 @@ class SettingsForm(QWidget):
     ``optional``: an empty field is valid and left out of ``values()`` (per-chat
     overrides); ``defaults`` then become the fields' placeholders.
     ``help_mode``: "inline" shows each setting's help as small text under the
-    field, "tooltip" keeps the form compact.
+    field, "tooltip" keeps the form compact. ``labels_above``: each label over its field,
+    for narrow panels, so neither is cut.
     """
 
     edited = Signal()
@@ -260,6 +261,7 @@ class SettingsForm(QWidget):
         optional: bool = False,
         defaults: Mapping[str, SettingValue] | None = None,
         help_mode: HelpMode = "inline",
+        labels_above: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -310,8 +312,12 @@ class SettingsForm(QWidget):
                 label.setToolTip(setting.help)
                 field.focus_widget.setToolTip(setting.help)
             row = layout.rowCount()
-            layout.addWidget(label, row, 0, Qt.AlignmentFlag.AlignTop)
-            layout.addWidget(cell, row, 1)
+            if labels_above:
+                layout.addWidget(label, row, 0, 1, 2)
+                layout.addWidget(cell, row + 1, 0, 1, 2)
+            else:
+                layout.addWidget(label, row, 0, Qt.AlignmentFlag.AlignTop)
+                layout.addWidget(cell, row, 1)
             field.on_change(functools.partial(self._field_changed, setting.name))
 
         if defaults is not None:

@@ -17,7 +17,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from app.store import SearchHit
 from ui.chats_controller import ChatGroup, ChatsController
+from ui.elided_label import ElidedLabel
 
 SEARCH_DELAY_MS = 200
 ERROR_SECONDS = 6
@@ -60,21 +61,6 @@ def snippet_html(snippet: str, color: str) -> str:
         last = found.end()
     out.append(html.escape(snippet[last:]))
     return "".join(out).replace("\n", " ")
-
-
-class _ElidedLabel(QLabel):
-    """One line of text that ends in "…" when the label is too narrow."""
-
-    def __init__(self, text: str = "") -> None:
-        super().__init__(text)
-        self.setMinimumWidth(1)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setPen(self.palette().color(self.foregroundRole()))
-        rect = self.contentsRect()
-        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
-        painter.drawText(rect, int(self.alignment()), text)
 
 
 class _ChatDelegate(QStyledItemDelegate):
@@ -191,7 +177,7 @@ class Sidebar(QFrame):
 
         self.snackbar = QFrame()
         self.snackbar.setObjectName("undoSnackbar")
-        self.snackbar_label = _ElidedLabel()
+        self.snackbar_label = ElidedLabel()
         self.snackbar_label.setObjectName("snackbarText")
         self.undo_button = QPushButton("Undo")
         self.undo_button.setObjectName("snackbarAction")
@@ -413,7 +399,7 @@ class Sidebar(QFrame):
         column = QVBoxLayout(box)
         column.setContentsMargins(10, 8, 10, 8)
         column.setSpacing(2)
-        title = _ElidedLabel(hit.chat_title)
+        title = ElidedLabel(hit.chat_title)
         title.setObjectName("searchResultTitle")
         role = _ROLE_WORDS.get(hit.role, hit.role)
         snippet = QLabel(

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 from app.catalog import FirstLaunch
 from app.units import format_bytes
 from resources import resource_path
+from ui.theme import repolish
 
 
 def _label(text: str, object_name: str) -> QLabel:
@@ -20,6 +21,7 @@ def _label(text: str, object_name: str) -> QLabel:
 class WelcomePage(QWidget):
     findRequested = Signal()
     importRequested = Signal()
+    retryRequested = Signal()  # check again whether the hub can be reached
     starterRequested = Signal(str, str)  # repo id, file name
 
     def __init__(self) -> None:
@@ -39,7 +41,11 @@ class WelcomePage(QWidget):
         self.body_label = _label("", "emptyBody")
         self.hint_label = _label("", "emptyHint")
         self.hint_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        for widget in (self.title_label, self.body_label):
+        self.status_label = _label("", "emptyHint")  # checking the network
+        self.error_label = _label("", "welcomeError")  # an import that failed, in words
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
+        for widget in (self.title_label, self.body_label, self.status_label):
             layout.addWidget(widget)
         layout.addSpacing(8)
 
@@ -47,13 +53,17 @@ class WelcomePage(QWidget):
         self.starter_button.setObjectName("primary")
         self.find_button = QPushButton("Find a model on the Hugging Face Hub")
         self.import_button = QPushButton("Import a .gguf file…")
-        for button in (self.starter_button, self.find_button, self.import_button):
+        self.retry_button = QPushButton("Check the connection again")
+        for button in (self.starter_button, self.import_button, self.find_button,
+                       self.retry_button):  # fmt: skip
             button.setCursor(Qt.CursorShape.PointingHandCursor)
             layout.addWidget(button)
+        layout.addWidget(self.error_label)
         layout.addSpacing(6)
         layout.addWidget(self.hint_label)
         self.find_button.clicked.connect(self.findRequested.emit)
         self.import_button.clicked.connect(self.importRequested.emit)
+        self.retry_button.clicked.connect(self.retryRequested.emit)
         self.starter_button.clicked.connect(self._starter_clicked)
         self._starter: tuple[str, str] | None = None
 
@@ -71,6 +81,11 @@ class WelcomePage(QWidget):
     def show_advice(self, advice: FirstLaunch, *, models_dir: str, data_home: str) -> None:
         self.title_label.setText(advice.title)
         self.body_label.setText(advice.body)
+        self.status_label.setText(
+            "Checking whether the Hugging Face Hub can be reached…" if advice.checking else ""
+        )
+        self.status_label.setVisible(advice.checking)
+        self.retry_button.setVisible(advice.offer_retry)
         self.find_button.setVisible(advice.offer_hub)
         starter = advice.starter
         self._starter = (starter.repo_id, starter.filename) if starter else None
@@ -81,7 +96,18 @@ class WelcomePage(QWidget):
                 "fits this computer"
             )
         self.import_button.setObjectName("" if starter else "primary")
+        repolish(self.import_button)
         self.hint_label.setText(f"Models folder: {models_dir}\nData folder: {data_home}")
+
+    def show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.show()
+
+    def hide_error(self) -> None:
+        self.error_label.hide()
+
+    def error_text(self) -> str | None:
+        return self.error_label.text() if self.error_label.isVisibleTo(self) else None
 
     def _starter_clicked(self) -> None:
         if self._starter is not None:

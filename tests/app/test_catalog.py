@@ -39,3 +39,14 @@ def test_first_launch_offline_explains_how_to_import() -> None:
 def test_first_launch_online_offers_a_starter_that_fits() -> None:
     advice = first_launch(False, machine(8))
     assert advice.offer_hub and advice.starter is not None
+
+
+def test_first_launch_without_the_hub_offers_importing_and_says_why() -> None:
+    advice = first_launch(False, machine(30, 32), reachable=False)
+    assert not advice.offer_hub and advice.starter is None and advice.offer_retry
+    assert "can't reach the Hugging Face Hub" in advice.body and "import" in advice.body
+
+
+def test_first_launch_offers_no_download_until_the_hub_answered() -> None:
+    advice = first_launch(False, machine(30, 32), reachable=None)
+    assert advice.checking and not advice.offer_hub and advice.starter is None

@@ -468,3 +468,10 @@ def test_a_name_that_is_not_owner_slash_model_is_refused_without_requests(
     with pytest.raises(HubError, match="is not a repository name"):
         hub.remote_header(name, "model.gguf")
     assert fake_hub.requests == []
+
+
+def test_reachable_says_whether_the_hub_takes_a_connection(fake_hub: FakeHub, store: Store) -> None:
+    assert client(store).reachable()
+    assert not client(store, offline=True).reachable(), "offline mode tries nothing"
+    fake_hub.stop()
+    assert not client(store).reachable()

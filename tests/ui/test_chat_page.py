@@ -17,8 +17,8 @@ from pytestqt.qtbot import QtBot
 from app.engine import LoadOptions
 from app.store import Message, MessageStats, Store
 from tests.conftest import GgufFiles
-from ui.chat_page import NO_MODEL_REASON, ChatPage
-from ui.chat_view import PAGE_SIZE, ChatView, MessageWidget, RichText
+from ui.chat_page import NO_LIBRARY_REASON, ChatPage
+from ui.chat_view import PAGE_SIZE, ChatView, MessageWidget, RichText, stats_text
 from ui.composer import Composer
 from ui.engine_controller import EngineController
 
@@ -317,15 +317,30 @@ def test_context_meter_turns_amber_then_red(qtbot: QtBot) -> None:
     assert composer.meter.property("level") == "full"
 
 
-def test_without_a_model_the_composer_says_why(
+def test_without_a_model_in_the_library_the_composer_says_why(
     store: Store, controller: EngineController, qtbot: QtBot
 ) -> None:
-    store.add_model("/nowhere/model.gguf", "Some model", 1)
     page = make_page(store, controller, qtbot)
-    assert page.composer.enabled_reason == NO_MODEL_REASON
-    assert page.composer.edit.placeholderText() == NO_MODEL_REASON
+    assert page.composer.enabled_reason == NO_LIBRARY_REASON
+    assert page.composer.edit.placeholderText() == NO_LIBRARY_REASON
     assert not page.composer.edit.isEnabled()
     assert page.model_status.text() == "No model loaded"
+
+
+def test_a_message_sent_with_no_model_loaded_loads_the_picked_one_and_is_answered(
+    store: Store, controller: EngineController, tiny_model: Path, qtbot: QtBot, short_answers: None
+) -> None:
+    store.add_model(str(tiny_model), "Tiny chat", tiny_model.stat().st_size)
+    page = make_page(store, controller, qtbot)
+    assert page.model_status.text() == "No model loaded"
+    assert page.composer.enabled_reason is None, "Send loads the model"
+    with qtbot.waitSignal(controller.generationDone, timeout=TIMEOUT):
+        send_by_keyboard(page, qtbot, "Hello")
+    wait_idle(controller, qtbot)
+    assert controller.loaded is not None
+    chat_id = page.current_chat_id
+    assert chat_id is not None
+    assert [m.role for m in store.thread(chat_id)] == ["user", "assistant"]
 
 
 # ------------------------------------------------------------------- loading
@@ -346,7 +361,8 @@ def test_loading_the_picked_model_enables_chatting(
     assert progress
     assert not page.load_progress.isVisibleTo(page)
     assert page.composer.enabled_reason is None
-    assert "tiny-llama" in page.model_status.text()
+    assert page.model_status.text() == "● Loaded"
+    assert "tiny-llama" in page.model_status.toolTip()
     assert re.fullmatch(r"0 / 2,048 tokens", page.composer.meter.text())
 
 
@@ -360,7 +376,14 @@ def test_a_model_that_fails_to_load_is_explained_in_the_page(
         QTest.mouseClick(page.load_button, Qt.MouseButton.LeftButton)
     error = page.error_text()
     assert error is not None and "is not a GGUF model file" in error
-    assert page.composer.enabled_reason == NO_MODEL_REASON
+    assert page.load_button.text() == "Load"
+    page.hide_error()
+    with qtbot.waitSignal(controller.loadFailed, timeout=TIMEOUT):
+        send_by_keyboard(page, qtbot, "Are you there?")
+    assert page.composer.text() == "Are you there?", "nothing was sent: the message is kept"
+    error = page.error_text()
+    assert error is not None and "is not a GGUF model file" in error
+    assert store.list_chats() == []
 
 
 def test_a_chats_context_past_the_models_limit_is_lowered_and_said(
@@ -620,3 +643,38 @@ def test_deleting_an_answer_removes_it_and_shows_the_other_version(
     assert [m.id for m in store.thread(chat.id)] == [user.id, kept.id]
     assert page.view.message_widget(dropped.id) is None
     assert widget_for(page, kept).displayed_text() == "First answer"
+
+
+def test_a_blank_message_is_refused_in_words_and_nothing_is_sent(
+    page: ChatPage, controller: EngineController, store: Store, qtbot: QtBot
+) -> None:
+    composer = page.composer
+    assert not composer.send_button.isEnabled(), "nothing typed: nothing to send"
+    send_by_keyboard(page, qtbot, "   \n  ")
+    assert composer.hint_text() == "The message is empty: type something to send"
+    assert not composer.send_button.isEnabled()
+    assert not controller.busy
+    assert store.list_chats() == [] and page.current_chat_id is None
+    QTest.keyClicks(composer.edit, "now a question")
+    assert composer.send_button.isEnabled()
+    assert composer.hint_text() is None, "the hint goes once there is something to send"
+
+
+def test_the_context_meter_moves_while_an_answer_streams(
+    page: ChatPage, controller: EngineController, store: Store, qtbot: QtBot
+) -> None:
+    assert page.composer.meter.text() == "0 / 2,048 tokens"
+    seen: list[str] = []
+    controller.textDelta.connect(lambda *_: seen.append(page.composer.meter.text()))
+    send_by_keyboard(page, qtbot, "Count while you write")
+    wait_idle(controller, qtbot)
+    assert seen and seen[0] != "0 / 2,048 tokens", "the question counts as soon as it is sent"
+    answer = store.thread(page.current_chat_id or 0)[-1]
+    used = (answer.stats.prompt_tokens or 0) + (answer.stats.completion_tokens or 0)
+    assert page.composer.meter.text() == f"{used:,} / 2,048 tokens"
+
+
+def test_token_counts_read_as_words_one_token_many_tokens() -> None:
+    one = Message(1, 1, None, "assistant", "Hi", "", "done", None, None, 0.0,
+                  MessageStats(5, 1, 10.0, 0.0, "eos"))  # fmt: skip
+    assert "1 token" in stats_text(one) and "1 tokens" not in stats_text(one)

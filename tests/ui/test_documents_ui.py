@@ -314,6 +314,9 @@ def test_an_answer_in_a_chat_with_documents_shows_sources_that_survive_reopening
     qtbot.waitUntil(lambda: not engine.busy, timeout=TIMEOUT)
     answer = store.thread(chat.id)[-1]
     assert answer.meta["documents_mode"] == "whole"
+    # The context meter counts what the model was given: the documents too.
+    used = (answer.stats.prompt_tokens or 0) + (answer.stats.completion_tokens or 0)
+    assert page.composer.meter.text().startswith(f"{used:,} / ")
     card = answer_card(page, store)
     assert card.sources_box is not None
     chips = [chip.text() for chip in card.sources_box.chips]

@@ -15,7 +15,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QTreeWidget, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
-from app.catalog import EMBEDDING_STARTERS
+from app.catalog import EMBEDDING_STARTERS, STARTERS
 from app.downloads import Progress
 from app.library import Library
 from app.store import Store
@@ -559,6 +559,20 @@ def test_embedding_models_are_suggested_and_open_in_the_repo_view(
     assert list(page.repo.download_buttons) == [suggested.filename]
 
 
+def test_chat_models_are_suggested_beside_the_embedding_models(
+    fake_hub: FakeHub, make_page: MakePage, gguf_files: GgufFiles, qtbot: QtBot
+) -> None:
+    page = make_page()
+    chat = page.browse.chat_suggestion_buttons
+    assert chat, "at least one chat model is suggested"
+    assert set(chat) <= {s.repo_id for s in STARTERS}
+    first = next(s for s in STARTERS if s.repo_id == next(iter(chat)))
+    fake_hub.add_model(first.repo_id, {first.filename: gguf_files.tiny().read_bytes()})
+    with qtbot.waitSignal(page.controller.repoLoaded, timeout=WAIT) as loaded:
+        QTest.mouseClick(next(iter(chat.values())), Qt.MouseButton.LeftButton)
+    assert loaded.args[0].repo_id == next(iter(chat))
+
+
 def test_offline_mode_hides_the_embedding_suggestions(make_page: MakePage) -> None:
     page = make_page(offline=True)
     assert page.browse.suggestions.isHidden()
@@ -680,3 +694,22 @@ def test_buttons_in_the_file_table_are_real_buttons(
     buttons = page.repo.files.findChildren(QPushButton)
     assert {b.text() for b in buttons} == {"Download"}
     assert len(page.repo.download_buttons) == 4
+
+
+def test_a_hub_error_goes_when_the_user_moves_on_and_browse_says_the_hub_is_unreachable(
+    fake_hub: FakeHub, make_page: MakePage, qtbot: QtBot
+) -> None:
+    fake_hub.stop()  # nothing listens any more: connection refused
+    page = make_page()
+    page.browse.search_field.setText("tiny")
+    with qtbot.waitSignal(page.controller.failed, timeout=WAIT):
+        page.browse.run_search()
+    assert not page.banner.isHidden()
+    empty = page.browse.empty.text()
+    assert "can't reach the Hugging Face Hub" in empty and "Import a .gguf file" in empty
+    assert "try “qwen”" not in empty
+    assert page.browse.suggestions.isHidden(), "nothing to download while unreachable"
+    page.show_library()
+    assert page.banner.isHidden(), "the hub's error is not the library's"
+    page.show_browse()
+    assert page.banner.isHidden()
