@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.chat_format import Turn
+from app.context_length import check_context
 from app.documents.grounding import Grounder, Grounding
 from app.engine import (
     CancelToken,
@@ -104,6 +105,21 @@ def load_options_for(
         values["ctx_source"] = "this chat's settings"
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     return LoadOptions(**values)
+
+
+def check_chat_context(store: Store, chat: Chat, params: dict[str, Any]) -> None:
+    """Refuse a chat's own context length past what its model was trained for (the model
+    the chat was last answered by, when it is in the library)."""
+    if "context_length" not in params or not chat.model:
+        return
+    entry = next((m for m in store.list_models() if m.name == chat.model), None)
+    if entry is not None:
+        check_context(
+            entry.name,
+            entry.context_length,
+            int(params["context_length"]),
+            "this chat's context length of",
+        )
 
 
 def turns_for(chat: Chat, thread: Sequence[Message]) -> list[Turn]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
-from app.chat import SAMPLING_SETTINGS
+from app.chat import SAMPLING_SETTINGS, check_chat_context
 from app.errors import HearthError
 from app.settings import SettingValue, declaration
 from app.store import Chat, SearchHit, Store
@@ -284,6 +284,7 @@ class ChatsController(QObject):
         try:
             chat = self._store.get_chat(chat_id)
             params = chat_params(chat.params, overrides, stop)
+            check_chat_context(self._store, chat, params)
             self._store.update_chat(chat_id, system_prompt=system_prompt, params=params)
         except HearthError as exc:
             self.failed.emit(str(exc))

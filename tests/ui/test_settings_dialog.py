@@ -268,6 +268,24 @@ def test_chat_panel_refuses_a_bad_override(
     assert store.get_chat(chat.id).params == {"top_k": 10}
 
 
+def test_chat_panel_refuses_a_context_past_what_the_chats_model_was_trained_for(
+    panel: ChatSettingsPanel, chats: ChatsController, store: Store, qtbot: QtBot
+) -> None:
+    entry = store.add_model("/models/tiny.gguf", "tiny-llama", 1000, context_length=2048)
+    chat = store.create_chat("Long talk", model=entry.name)
+    panel.set_chat(chat.id)
+    _type(qtbot, _panel_edit(panel, "context_length"), "16384")
+    with qtbot.waitSignal(chats.failed) as failed:
+        assert panel.save() is False
+    assert "tiny-llama was trained for at most 2,048 tokens of context" in failed.args[0]
+    assert "16,384" in failed.args[0]
+    assert store.get_chat(chat.id).params == {}
+    _panel_edit(panel, "context_length").clear()
+    _type(qtbot, _panel_edit(panel, "context_length"), "2048")
+    assert panel.save() is True
+    assert store.get_chat(chat.id).params == {"context_length": 2048}
+
+
 def test_presets_are_saved_to_a_file_and_applied_to_another_chat(
     panel: ChatSettingsPanel, chats: ChatsController, store: Store, qtbot: QtBot
 ) -> None:
