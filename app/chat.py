@@ -8,11 +8,11 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.cancel import CancelToken
 from app.chat_format import Turn
 from app.context_length import check_context
 from app.documents.grounding import Grounder, Grounding
 from app.engine import (
-    CancelToken,
     ContextTrimmed,
     Engine,
     Event,

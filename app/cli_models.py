@@ -191,8 +191,8 @@ def cmd_files(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_pull(ctx: Context, args: argparse.Namespace) -> int:
+    from app.cancel import CancelToken
     from app.downloads import Downloader
-    from app.engine import CancelToken
 
     library = _library(ctx)
 

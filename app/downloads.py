@@ -42,7 +42,7 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
 
-from app.engine import CancelToken
+from app.cancel import CancelToken
 from app.errors import HearthError
 from app.hardware import free_disk_bytes
 from app.store import Download, DownloadStatus, Store

@@ -26,6 +26,7 @@ from typing import Any, Literal, cast
 import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
 
+from app.cancel import CancelToken
 from app.chat_format import NAMED_FORMATS, ChatPrompt, Turn, default_format
 from app.context_length import choose_context
 from app.errors import HearthError
@@ -60,24 +61,6 @@ class NoModelLoaded(HearthError):
 
 class ContextTooSmall(HearthError):
     """Even the newest message alone does not fit in the context."""
-
-
-class CancelToken:
-    """Set from any thread to stop a load or a generation at the next step."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until cancelled or ``timeout`` seconds pass; whether it was cancelled."""
-        return self._event.wait(timeout)
 
 
 @dataclass(frozen=True)

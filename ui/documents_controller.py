@@ -11,8 +11,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from app.cancel import CancelToken
 from app.documents.ingest import AddResult, Indexer, IndexProgress, add_paths, pending_documents
-from app.engine import CancelToken
 from app.errors import HearthError
 from app.store import Collection, Document, Store
 from ui.engine_controller import EngineController

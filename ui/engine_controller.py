@@ -13,12 +13,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.cancel import CancelToken
 from app.chat import ChatEvent, ChatRunner, ChatTitled, MessageSaved, SourcesUsed
 from app.documents.embeddings import Embedder, embed_documents, embedding_model_path
 from app.documents.grounding import Grounder
 from app.documents.search import Searcher
 from app.engine import (
-    CancelToken,
     ContextTrimmed,
     ContextUsed,
     Engine,

@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
+from app.cancel import CancelToken
 from app.catalog import Starter, chat_suggestions
 from app.documents.embeddings import embedding_model_path
 from app.downloads import Downloader, DownloadQueue, Progress
-from app.engine import CancelToken
 from app.errors import HearthError
 from app.fit import Fit, Machine, fit, recommend
 from app.gguf_file import GGUFHeader

@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from app.engine import CancelToken
+from app.cancel import CancelToken
 from app.errors import HearthError
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.engine import CancelToken, Engine, LoadOptions
+from app.cancel import CancelToken
+from app.engine import Engine, LoadOptions
 from app.errors import HearthError, NotFoundError
 from app.store import Document, Store
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.cancel import CancelToken
 from app.documents.chunking import ChunkDraft, chunk_sections, document_passages
 from app.documents.extract import kind_for, open_document
-from app.engine import CancelToken
 from app.errors import DocumentError, HearthError
 from app.store import Document, Store
 from app.units import format_bytes

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from app.cancel import CancelToken
 from app.chat import ChatRunner, ChatTitled, MessageSaved, load_options_for, sampling_for
-from app.engine import CancelToken, Engine, GenerationDone, LoadOptions, Sampling, TextDelta
+from app.engine import Engine, GenerationDone, LoadOptions, Sampling, TextDelta
 from app.export import export_chat
 from app.store import Store
 from app.titles import BlankMessageError

@@ -124,8 +124,8 @@ def test_files_read_one_header_for_exact_figures(tmp_path: Path, hub_with_models
 def test_an_interrupted_pull_is_listed_and_resumes(
     tmp_path: Path, fake_hub: FakeHub, gguf_files: GgufFiles
 ) -> None:
+    from app.cancel import CancelToken
     from app.downloads import Downloader
-    from app.engine import CancelToken
     from app.store import Store
 
     model = gguf_files.tiny("wide.gguf", width=256, layers=4, ffn=512).read_bytes()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from app.cancel import CancelToken
 from app.documents.ingest import Indexer, add_paths, pending_documents
-from app.engine import CancelToken
 from app.store import Store
 
 GUIDE = """# Heat pump guide

@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 
 import app.downloads as downloads
+from app.cancel import CancelToken
 from app.downloads import (
     ChecksumError,
     DiskFullError,
@@ -28,7 +29,6 @@ from app.downloads import (
     Progress,
     UnsafePathError,
 )
-from app.engine import CancelToken
 from app.gguf_file import validate_file
 from app.store import Download, Store
 from tests.support.fake_hub import FakeHub, Headers, isolate_huggingface_hub

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from app import engine as engine_module
+from app.cancel import CancelToken
 from app.chat_format import TemplateError
 from app.engine import (
-    CancelToken,
     ContextTooSmall,
     ContextTrimmed,
     Engine,
