@@ -1,5 +1,5 @@
 """`python -m app` does what the `hearth` command does."""
 
-from app.cli import main
+from app.cli.main import main
 
 raise SystemExit(main())

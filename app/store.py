@@ -25,8 +25,8 @@ from sqlite_utils.migrations import Migrations
 from sqlite_utils.utils import sqlite3  # type: ignore[attr-defined]
 
 from app import settings as settings_decl
+from app.chat.titles import DEFAULT_TITLE, title_for
 from app.errors import NotFoundError, SettingError, StoreError
-from app.titles import DEFAULT_TITLE, title_for
 
 Role = Literal["system", "user", "assistant", "tool"]
 MessageStatus = Literal["done", "streaming", "stopped", "error"]

@@ -46,7 +46,7 @@ from app.documents import search  # noqa: E402
 from app.documents.embeddings import Embedder, embed_documents  # noqa: E402
 from app.documents.ingest import Indexer, add_paths  # noqa: E402
 from app.documents.search import Searcher  # noqa: E402
-from app.engine import Engine, LoadOptions  # noqa: E402
+from app.engine.engine import Engine, LoadOptions  # noqa: E402
 from app.hardware import cpu_info  # noqa: E402
 from app.store import Store  # noqa: E402
 from tests.support.documents import make_pdf  # noqa: E402

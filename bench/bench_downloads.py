@@ -37,11 +37,11 @@ sys.path.insert(0, str(ROOT))
 import pytest  # noqa: E402  (MonkeyPatch, to isolate huggingface_hub as the tests do)
 from huggingface_hub import hf_hub_download  # noqa: E402
 
-import app.downloads as downloads  # noqa: E402
+import app.models.downloads as downloads  # noqa: E402
 from app import __version__  # noqa: E402
 from app.cancel import CancelToken  # noqa: E402
-from app.downloads import Downloader  # noqa: E402
 from app.hardware import cpu_info  # noqa: E402
+from app.models.downloads import Downloader  # noqa: E402
 from app.store import Store  # noqa: E402
 from tests.support.fake_hub import FakeHub, isolate_huggingface_hub  # noqa: E402
 

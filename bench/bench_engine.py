@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import __version__  # noqa: E402
-from app.engine import Engine, GenerationDone, LoadOptions, Sampling  # noqa: E402
+from app.engine.build import llama_build  # noqa: E402
+from app.engine.engine import Engine, GenerationDone, LoadOptions, Sampling  # noqa: E402
 from app.hardware import cpu_info, physical_cores  # noqa: E402
-from app.llama_build import llama_build  # noqa: E402
 from tests.support.models import gemma_path  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"

@@ -62,12 +62,12 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app import __version__  # noqa: E402
-from app.chat import load_options_for, sampling_for, turns_for  # noqa: E402
+from app.chat.runner import load_options_for, sampling_for, turns_for  # noqa: E402
 from app.context import Context  # noqa: E402
-from app.engine import GenerationDone, LoadedModel, Sampling  # noqa: E402
+from app.engine.build import llama_build  # noqa: E402
+from app.engine.engine import GenerationDone, LoadedModel, Sampling  # noqa: E402
 from app.hardware import cpu_info  # noqa: E402
-from app.library import Library  # noqa: E402
-from app.llama_build import llama_build  # noqa: E402
+from app.models.library import Library  # noqa: E402
 from app.store import Chat, ModelEntry, Store  # noqa: E402
 from tests.support.models import gemma_path  # noqa: E402
 from ui.application import build_window, create_application  # noqa: E402

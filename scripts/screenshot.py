@@ -247,7 +247,7 @@ def main() -> int:
             window.shutdown()
             window.close()
         if "settings" in shots:
-            from ui.settings_dialog import SettingsDialog
+            from ui.settings.dialog import SettingsDialog
 
             ctx.store.set_setting("theme", "light")
             window = build_window(ctx, app)

@@ -28,7 +28,7 @@ def one_thread_for_tiny_models(
     for whole time slices. Tests marked slow (the real model) keep the default.
     """
     if "slow" not in request.keywords:
-        monkeypatch.setattr("app.engine.physical_cores", lambda: 1)
+        monkeypatch.setattr("app.engine.engine.physical_cores", lambda: 1)
 
 
 @pytest.fixture

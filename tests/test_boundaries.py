@@ -31,6 +31,6 @@ def test_no_app_module_imports_qt() -> None:
     assert "PySide6" not in loaded and "shiboken6" not in loaded
 
 
-@pytest.mark.parametrize("module", ["app.cancel", "app.downloads", "app.documents.ingest"])
+@pytest.mark.parametrize("module", ["app.cancel", "app.models.downloads", "app.documents.ingest"])
 def test_light_work_does_not_load_llama_cpp(module: str) -> None:
     assert "llama_cpp" not in modules_after(f"import {module}")

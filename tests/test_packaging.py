@@ -38,13 +38,13 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_carries_code_resources_and_the_hearth_command(wheel: Path) -> None:
     assert wheel.name.startswith(f"hearth_desktop-{__version__}-")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for expected in ("app/cli.py", "app/store.py", "ui/main_window.py",
+    for expected in ("app/cli/main.py", "app/engine/engine.py", "ui/chat/page.py",
                      "resources/icons/hearth.svg", "resources/styles/light.qss",
                      "resources/styles/dark.qss"):  # fmt: skip
         assert expected in names
     assert not any(n.startswith("tests/") for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "hearth = app.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "hearth = app.cli.main:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 @pytest.mark.slow

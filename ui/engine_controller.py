@@ -14,11 +14,11 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.cancel import CancelToken
-from app.chat import ChatEvent, ChatRunner, ChatTitled, MessageSaved, SourcesUsed
+from app.chat.runner import ChatEvent, ChatRunner, ChatTitled, MessageSaved, SourcesUsed
 from app.documents.embeddings import Embedder, embed_documents, embedding_model_path
 from app.documents.grounding import Grounder
 from app.documents.search import Searcher
-from app.engine import (
+from app.engine.engine import (
     ContextTrimmed,
     ContextUsed,
     Engine,

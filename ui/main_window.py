@@ -33,28 +33,28 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
-from app.catalog import first_launch
+from app.chat.export import export_chat, import_json
 from app.context import Context
-from app.engine import LoadedModel
+from app.engine.engine import LoadedModel
 from app.errors import HearthError
-from app.export import export_chat, import_json
-from app.fit import Machine
 from app.hardware import process_memory
+from app.models.catalog import first_launch
+from app.models.fit import Machine
 from app.units import format_bytes
 from resources import resource_path
-from ui.chat_page import ChatPage
-from ui.chat_settings_panel import ChatSettingsPanel
-from ui.chats_controller import ChatsController
-from ui.documents_controller import DocumentsController
+from ui.chat.controller import ChatsController
+from ui.chat.page import ChatPage
+from ui.chat.settings_panel import ChatSettingsPanel
+from ui.chat.sidebar import Sidebar
+from ui.documents.controller import DocumentsController
 from ui.engine_controller import EngineController
-from ui.file_dialogs import choose_model_files
-from ui.models_controller import ModelsController
-from ui.models_page import ModelsPage
-from ui.settings_dialog import SettingsController, SettingsDialog
+from ui.models.controller import ModelsController
+from ui.models.page import ModelsPage
+from ui.settings.dialog import SettingsController, SettingsDialog
 from ui.shortcuts_dialog import ShortcutsDialog
-from ui.sidebar import Sidebar
 from ui.theme import apply_theme
 from ui.welcome_page import WelcomePage
+from ui.widgets.file_dialogs import choose_model_files
 
 # Keys that are not menu items (the menus' own shortcuts are listed from the menus).
 KEYS = (

@@ -6,7 +6,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.catalog import FirstLaunch
+from app.models.catalog import FirstLaunch
 from app.units import format_bytes
 from resources import resource_path
 from ui.theme import repolish

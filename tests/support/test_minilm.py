@@ -9,7 +9,7 @@ from pathlib import Path
 import llama_cpp
 import pytest
 
-from app.engine import Engine, LoadOptions
+from app.engine.engine import Engine, LoadOptions
 from tests.support import minilm
 
 CAT = "A cat sat on the warm windowsill"

@@ -1,0 +1,1 @@
+"""Chats as conversations: the runner that answers, titles, presets, export, rendering."""

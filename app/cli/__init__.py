@@ -1,0 +1,1 @@
+"""The `hearth` command: one module per command group, each loaded when used."""

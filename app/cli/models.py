@@ -1,0 +1,365 @@
+"""The command line's model side: `hearth models list|import|rm|folders|search|files|pull|login`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from app.context import Context
+from app.errors import HearthError
+from app.models.library import ImportMode, Library
+from app.terminal import print_json, table
+from app.units import format_bytes, format_count
+
+
+def _library(ctx: Context) -> Library:
+    return Library(ctx.store, ctx.models_dir)
+
+
+# ----------------------------------------------------------------- library
+def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
+    report = _library(ctx).scan()
+    models = ctx.store.list_models()
+    if args.json:
+        print_json([asdict(m) for m in models])
+        return 0
+    for path, problem in report.problems:
+        print(f"skipped {path}: {problem}", file=sys.stderr)
+    if not models:
+        print(f"No models in the library yet. Models folder: {ctx.models_dir}")
+        print(
+            "Find one with `hearth models search QUERY`, or add a file with `hearth models import`."
+        )
+        return 0
+    rows = [
+        [m.name, format_bytes(m.size_bytes), m.quantization or "?",
+         format_count(m.parameters) if m.parameters else "?",
+         m.path + ("  (read-only)" if m.read_only else "")]
+        for m in models
+    ]  # fmt: skip
+    print(table(rows, ["NAME", "SIZE", "QUANT", "PARAMS", "PATH"]))
+    return 0
+
+
+def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
+    mode: ImportMode = "move" if args.move else "link" if args.link else "copy"
+    entry = _library(ctx).import_file(Path(args.path), mode)
+    verb = {"copy": "Copied", "move": "Moved", "link": "Linked"}[mode]
+    print(f"{verb} {entry.name} into the library ({entry.path})")
+    return 0
+
+
+def cmd_rm(ctx: Context, args: argparse.Namespace) -> int:
+    entry = _library(ctx).delete(args.name)
+    print(f"Deleted {entry.name} ({entry.path})")
+    return 0
+
+
+def cmd_config(ctx: Context, args: argparse.Namespace) -> int:
+    changes: dict[str, object] = {}
+    for key in ("threads", "gpu_layers", "context_length"):
+        value = getattr(args, key)
+        if value is not None:
+            changes[key] = None if value == "default" else value
+    chat_format: str | None = args.format
+    fmt: Any = "keep" if chat_format is None else (None if chat_format == "model" else chat_format)
+    entry = _library(ctx).configure(args.name, changes, chat_format=fmt)
+    own = ", ".join(f"{k}={v}" for k, v in entry.overrides.items()) or "none (uses the settings)"
+    print(f"{entry.name}: own settings: {own}; chat format: {entry.chat_format or 'from the file'}")
+    return 0
+
+
+def cmd_folders(ctx: Context, args: argparse.Namespace) -> int:
+    library = _library(ctx)
+    if args.action == "add":
+        report = library.add_folder(Path(args.path))
+        print(f"Added {Path(args.path).expanduser().resolve()}: {len(report.added)} model(s) found")
+    elif args.action == "rm":
+        removed = library.remove_folder(Path(args.path))
+        print(f"Removed the folder; {len(removed)} model(s) no longer listed (files untouched)")
+    else:
+        folders = [{"path": str(p), "read_only": ro} for p, ro in library.folders()]
+        if args.json:
+            print_json(folders)
+        else:
+            for f in folders:
+                print(f"{f['path']}{'  (read-only)' if f['read_only'] else '  (models folder)'}")
+    return 0
+
+
+# ---------------------------------------------------------------------- hub
+def _hub(ctx: Context) -> Any:
+    from app.models.hub import HubClient
+
+    return HubClient(ctx.store, offline=bool(ctx.setting("offline")))
+
+
+def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
+    page = _hub(ctx).search(args.query, sort=args.sort, page=args.page, page_size=args.limit)
+    if args.json:
+        print_json(asdict(page))
+        return 0
+    if page.from_cache:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(page.fetched_at))
+        print(f"(offline: results saved on {when})", file=sys.stderr)
+    if not page.models:
+        print(f"No GGUF models match {args.query!r}.")
+        return 0
+    rows = [
+        [m.repo_id, f"{m.downloads:,}", f"{m.likes:,}", (m.last_modified or "")[:10],
+         m.architecture or "", format_count(m.parameters) if m.parameters else "",
+         f"{m.context_length:,}" if m.context_length else ""]
+        for m in page.models
+    ]  # fmt: skip
+    print(table(rows, ["REPO", "DOWNLOADS", "LIKES", "UPDATED", "ARCH", "PARAMS", "CONTEXT"]))
+    if page.has_more:
+        print(f"(more: --page {page.page + 1})", file=sys.stderr)
+    return 0
+
+
+def cmd_files(ctx: Context, args: argparse.Namespace) -> int:
+    from app.models.fit import Machine, fit, recommend
+
+    hub = _hub(ctx)
+    listing = hub.files(args.repo, args.revision)
+    machine = Machine.detect()
+    n_ctx = int(ctx.setting("context_length"))
+    header = None
+    models = [e for e in listing.entries if not e.is_projector and e.files]
+    if models and not args.no_header and not listing.from_cache:
+        # The quantizations of one repo share their shape: one header (a few MB read
+        # with Range requests, not the file) gives exact layer, head and context figures.
+        probe = min(models, key=lambda e: e.total_size)
+        try:
+            header = hub.remote_header(args.repo, probe.files[0].path, listing.revision)
+        except HearthError as exc:
+            print(f"(could not read a model header: {exc})", file=sys.stderr)
+    best = recommend(listing.entries, machine, n_ctx, header=header)
+    records = []
+    for entry in listing.entries:
+        verdict = (
+            None
+            if entry.is_projector
+            else fit(entry.total_size, machine, header=header, n_ctx=n_ctx)
+        )
+        records.append(
+            {
+                "name": entry.name,
+                "files": [f.path for f in entry.files],
+                "size_bytes": entry.total_size,
+                "quantization": entry.quantization,
+                "projector": entry.is_projector,
+                "fit": asdict(verdict) if verdict else None,
+                "recommended": best is not None and entry.name == best.name,
+            }
+        )
+    shape = None
+    if header is not None:
+        shape = {
+            "architecture": header.architecture,
+            "layers": header.block_count,
+            "context_length": header.context_length,
+            "chat_template": header.chat_template is not None,
+        }
+    if args.json:
+        print_json({"repo_id": listing.repo_id, "revision": listing.revision,
+                     "from_cache": listing.from_cache, "model": shape,
+                     "files": records})  # fmt: skip
+        return 0
+    if shape is not None:
+        print(
+            f"{shape['architecture']}, {shape['layers']} layers, context "
+            f"{shape['context_length']:,}, chat template: "
+            f"{'yes' if shape['chat_template'] else 'no'} (read from the file header)\n"
+        )
+    rows = []
+    for r in records:
+        shards = f" ({len(r['files'])} parts)" if len(r["files"]) > 1 else ""
+        fit_text = "vision projector" if r["projector"] else r["fit"]["summary"]
+        star = "★ " if r["recommended"] else "  "
+        rows.append([star + r["files"][0] + shards, format_bytes(r["size_bytes"]),
+                     r["quantization"] or "?", fit_text])  # fmt: skip
+    print(table(rows, ["  FILE", "SIZE", "QUANT", "ON THIS MACHINE"]))
+    if best is not None:
+        print(f"\n★ recommended here: {best.files[0].path}  "
+              f"(hearth models pull {args.repo} {best.files[0].path})")  # fmt: skip
+    return 0
+
+
+def cmd_pull(ctx: Context, args: argparse.Namespace) -> int:
+    from app.cancel import CancelToken
+    from app.models.downloads import Downloader
+
+    library = _library(ctx)
+
+    def register(download: Any, path: Path) -> None:
+        library.register(
+            path, repo_id=download.repo_id, filename=download.filename, sha256=download.sha256
+        )
+
+    downloader = Downloader(
+        ctx.store, ctx.models_dir, offline=bool(ctx.setting("offline")), on_complete=register
+    )
+    names = [args.file]
+    if "-00001-of-" in args.file:  # a split model: fetch every part
+        total = int(args.file.rsplit("-of-", 1)[1].split(".")[0])
+        names = [args.file.replace("-00001-of-", f"-{i:05d}-of-") for i in range(1, total + 1)]
+    token = CancelToken()
+    for name in names:
+        download = downloader.plan(args.repo, name, args.revision)
+        if download.status == "done" and Path(download.dest_path).exists():
+            print(f"{name}: already downloaded ({download.dest_path})")
+            continue
+        resumed = download.downloaded_bytes
+        if resumed:
+            print(f"{name}: resuming at {format_bytes(resumed)}", file=sys.stderr)
+        try:
+            last = 0.0
+            for progress in downloader.run(download.id, token):
+                now = time.monotonic()
+                if now - last >= 0.2 or progress.status != "running":
+                    _progress_line(progress)
+                    last = now
+        except KeyboardInterrupt:
+            token.cancel()
+            print(f"\nPaused {name}. Run the same command again to resume.", file=sys.stderr)
+            return 130
+        print(file=sys.stderr)
+    print(f"Done: {args.repo} {args.file} is in the library.")
+    return 0
+
+
+def _progress_line(p: Any) -> None:
+    total = p.total or 0
+    percent = f"{100 * p.downloaded / total:5.1f}%" if total else "     "
+    width = 30
+    filled = int(width * p.downloaded / total) if total else 0
+    eta = f" ETA {int(p.eta_seconds) // 60}:{int(p.eta_seconds) % 60:02d}" if p.eta_seconds else ""
+    sys.stderr.write(
+        f"\r{p.filename[:40]:40} [{'#' * filled}{'.' * (width - filled)}] {percent} "
+        f"{format_bytes(p.downloaded)}/{format_bytes(total)} "
+        f"{format_bytes(p.bytes_per_second)}/s{eta}   "
+    )
+    sys.stderr.flush()
+
+
+def cmd_downloads(ctx: Context, args: argparse.Namespace) -> int:
+    from app.models.downloads import Downloader
+
+    downloader = Downloader(ctx.store, ctx.models_dir, offline=True)
+    if args.cancel is not None:
+        downloader.cancel(args.cancel)
+        print(f"Cancelled download {args.cancel}; its partial file is deleted.")
+        return 0
+    downloads = downloader.pending() if not args.all else ctx.store.list_downloads()
+    if args.json:
+        print_json([asdict(d) for d in downloads])
+        return 0
+    if not downloads:
+        print("No unfinished downloads.")
+        return 0
+    rows = [
+        [str(d.id), d.status, f"{d.repo_id}/{d.filename}",
+         f"{format_bytes(d.downloaded_bytes)} / {format_bytes(d.total_bytes or 0)}",
+         d.error or ""]
+        for d in downloads
+    ]  # fmt: skip
+    print(table(rows, ["ID", "STATUS", "FILE", "PROGRESS", "NOTE"]))
+    print("\nResume one with `hearth models pull REPO FILE`; cancel with --cancel ID.")
+    return 0
+
+
+def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
+    import huggingface_hub
+
+    token = args.token or (sys.stdin.readline().strip() if not sys.stdin.isatty() else "")
+    if not token:
+        import getpass
+
+        token = getpass.getpass("Hugging Face token (from huggingface.co/settings/tokens): ")
+    if not token.strip():
+        raise HearthError("No token given")
+    # Stored where huggingface_hub keeps it (never in Hearth's database).
+    huggingface_hub.login(token=token.strip(), add_to_git_credential=False, skip_if_logged_in=False)
+    print("Token saved for Hugging Face downloads.")
+    return 0
+
+
+def cmd_logout(ctx: Context, args: argparse.Namespace) -> int:
+    import huggingface_hub
+
+    try:
+        huggingface_hub.logout()
+    except Exception as exc:  # huggingface_hub raises different types by version
+        raise HearthError(f"Could not log out: {exc}") from exc
+    print("Hugging Face token removed.")
+    return 0
+
+
+def add_parsers(models_cmds: Any) -> None:
+    p = models_cmds.add_parser("list", help="models in the library (scans the folders)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_list)
+
+    p = models_cmds.add_parser("import", help="add a .gguf file from anywhere")
+    p.add_argument("path")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--move", action="store_true", help="move it into the models folder")
+    how.add_argument("--link", action="store_true", help="use it where it is (never deleted)")
+    p.set_defaults(handler=cmd_import)
+
+    p = models_cmds.add_parser("rm", help="delete a model and its files")
+    p.add_argument("name", help="library name or path")
+    p.set_defaults(handler=cmd_rm)
+
+    p = models_cmds.add_parser("config", help="a model's own threads, GPU layers, context, format")
+    p.add_argument("name", help="library name or path")
+    p.add_argument("--threads", help="CPU threads, or 'default'")
+    p.add_argument("--gpu-layers", dest="gpu_layers", help="layers on the GPU, or 'default'")
+    p.add_argument("--context-length", dest="context_length", help="tokens, or 'default'")
+    p.add_argument("--format", help="a named chat format, or 'model' for the file's template")
+    p.set_defaults(handler=cmd_config)
+
+    p = models_cmds.add_parser("folders", help="extra read-only folders (LM Studio, GPT4All, ...)")
+    p.add_argument("action", choices=("list", "add", "rm"), nargs="?", default="list")
+    p.add_argument("path", nargs="?")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_folders)
+
+    p = models_cmds.add_parser("search", help="search the Hugging Face Hub for GGUF models")
+    p.add_argument("query")
+    p.add_argument("--sort", choices=("downloads", "likes", "trending", "updated"),
+                   default="downloads")  # fmt: skip
+    p.add_argument("--page", type=int, default=0)
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_search)
+
+    p = models_cmds.add_parser("files", help="a repo's GGUF files and whether each fits here")
+    p.add_argument("repo")
+    p.add_argument("--revision", default="main")
+    p.add_argument("--no-header", action="store_true", help="do not read a file header")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_files)
+
+    p = models_cmds.add_parser("pull", help="download a file (Ctrl+C pauses; run again to resume)")
+    p.add_argument("repo")
+    p.add_argument("file")
+    p.add_argument("--revision", default="main")
+    p.set_defaults(handler=cmd_pull)
+
+    p = models_cmds.add_parser("downloads", help="unfinished downloads (paused, failed)")
+    p.add_argument("--all", action="store_true", help="finished ones too")
+    p.add_argument("--cancel", type=int, metavar="ID", help="cancel one and delete its part file")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_downloads)
+
+    p = models_cmds.add_parser("login", help="save a Hugging Face token for gated models")
+    p.add_argument("token", nargs="?")
+    p.set_defaults(handler=cmd_login)
+    p = models_cmds.add_parser("logout", help="forget the Hugging Face token")
+    p.set_defaults(handler=cmd_logout)

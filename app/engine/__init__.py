@@ -1,0 +1,1 @@
+"""llama.cpp behind one engine: loading, generation events, chat formats, GGUF reading."""

@@ -1,0 +1,1 @@
+"""Models: the hub, downloads, the library on disk, what fits this machine."""

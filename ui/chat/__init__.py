@@ -1,0 +1,1 @@
+"""The chat screen: sidebar of chats, messages, composer, per-chat settings."""

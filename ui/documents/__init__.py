@@ -1,0 +1,1 @@
+"""Documents in a chat: the panel, drops, indexing progress."""

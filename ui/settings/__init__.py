@@ -1,0 +1,1 @@
+"""The settings dialog, generated from the declared settings."""
