@@ -1,4 +1,4 @@
-"""Numbers as people read them: sizes in KB/MB/GB and parameter counts."""
+"""Numbers as people read them: sizes in KB/MB/GB, parameter counts, time left."""
 
 from __future__ import annotations
 
@@ -27,3 +27,13 @@ def format_count(n: int) -> str:
 def plural(count: int, word: str, many: str | None = None) -> str:
     """1 -> '1 token', 3 -> '3 tokens', 1200 -> '1,200 tokens'."""
     return f"{count:,} {word if count == 1 else many or word + 's'}"
+
+
+def format_duration(seconds: float | None) -> str:
+    """75 -> '1:15', 3725 -> '1:02:05'; empty when unknown (None or negative)."""
+    if seconds is None or seconds < 0:
+        return ""
+    whole = int(seconds)
+    if whole >= 3600:
+        return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+    return f"{whole // 60}:{whole % 60:02d}"

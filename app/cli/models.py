@@ -13,7 +13,7 @@ from app.context import Context
 from app.errors import HearthError
 from app.models.library import ImportMode, Library
 from app.terminal import print_json, table
-from app.units import format_bytes, format_count
+from app.units import format_bytes, format_count, format_duration
 
 
 def _library(ctx: Context) -> Library:
@@ -238,7 +238,7 @@ def _progress_line(p: Any) -> None:
     percent = f"{100 * p.downloaded / total:5.1f}%" if total else "     "
     width = 30
     filled = int(width * p.downloaded / total) if total else 0
-    eta = f" ETA {int(p.eta_seconds) // 60}:{int(p.eta_seconds) % 60:02d}" if p.eta_seconds else ""
+    eta = f" ETA {format_duration(p.eta_seconds)}" if p.eta_seconds else ""
     sys.stderr.write(
         f"\r{p.filename[:40]:40} [{'#' * filled}{'.' * (width - filled)}] {percent} "
         f"{format_bytes(p.downloaded)}/{format_bytes(total)} "

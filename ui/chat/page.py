@@ -6,15 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
     QKeySequence,
-    QPainter,
-    QPaintEvent,
-    QPalette,
-    QPen,
     QShortcut,
 )
 from PySide6.QtWidgets import (
@@ -40,6 +36,7 @@ from ui.chat.view import ChatView
 from ui.documents.controller import DocumentsController
 from ui.documents.panel import DocumentsPanel
 from ui.engine_controller import EngineController
+from ui.widgets.combo import ChevronCombo
 from ui.widgets.elided_label import ElidedLabel
 
 NO_MODEL_REASON = "Load a model to start chatting"
@@ -59,24 +56,6 @@ def sibling_positions(messages: list[Message]) -> dict[int, tuple[int, int]]:
             for index, message_id in enumerate(ordered, start=1):
                 positions[message_id] = (index, len(ordered))
     return positions
-
-
-class ModelPicker(QComboBox):
-    """A combo box that draws its own chevron (the style sheet hides the platform arrow)."""
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        color = self.palette().color(QPalette.ColorRole.Text)
-        color.setAlphaF(0.55 if self.isEnabled() else 0.3)
-        pen = QPen(color, 1.6)
-        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-        painter.setPen(pen)
-        x = self.width() - 18.0
-        y = self.height() / 2.0
-        painter.drawPolyline([QPointF(x - 4, y - 2), QPointF(x, y + 2), QPointF(x + 4, y - 2)])
-        painter.end()
 
 
 class ChatPage(QWidget):
@@ -115,7 +94,7 @@ class ChatPage(QWidget):
         self.model_status = ElidedLabel()
         self.model_status.setObjectName("modelStatus")
         self.model_status.setMaximumWidth(170)
-        self.model_picker = ModelPicker()
+        self.model_picker = ChevronCombo(inset=18.0)
         self.model_picker.setObjectName("modelPicker")
         # Room for a model's name, not for the longest one: the title keeps its share.
         self.model_picker.setSizeAdjustPolicy(

@@ -27,7 +27,8 @@ from ui.chat.controller import (
     stop_strings_from_text,
     stop_strings_to_text,
 )
-from ui.settings.form import ChevronCombo, SettingsForm
+from ui.settings.form import SettingsForm
+from ui.widgets.combo import ChevronCombo
 
 STATUS_SECONDS = 4
 

@@ -7,15 +7,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
     QFont,
-    QPainter,
-    QPaintEvent,
-    QPalette,
-    QPen,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -49,11 +45,12 @@ from app.models.catalog import EMBEDDING_STARTERS, Starter
 from app.models.downloads import Progress
 from app.models.hub import HubModel, RepoListing, SearchPage
 from app.store import Download, ModelEntry
-from app.units import format_bytes, format_count
-from ui.documents.panel import FlowLayout
+from app.units import format_bytes, format_count, format_duration
 from ui.models.controller import FileRow, ModelsController
 from ui.theme import repolish
+from ui.widgets.combo import ChevronCombo
 from ui.widgets.file_dialogs import choose_model_files
+from ui.widgets.flow_layout import FlowLayout
 
 SORTS: tuple[tuple[str, str], ...] = (
     ("downloads", "Most downloaded"),
@@ -95,30 +92,6 @@ def _button(text: str, object_name: str = "") -> QPushButton:
     if object_name:
         button.setObjectName(object_name)
     return button
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None or seconds < 0:
-        return ""
-    whole = int(seconds)
-    if whole >= 3600:
-        return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
-    return f"{whole // 60}:{whole % 60:02d}"
-
-
-class SortCombo(QComboBox):
-    """A combo box whose arrow is a chevron in the text colour (style sheets can't draw one)."""
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pen = QPen(self.palette().color(QPalette.ColorRole.ButtonText), 1.6)
-        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-        painter.setPen(pen)
-        x, y = self.width() - 16.0, self.height() / 2
-        painter.drawPolyline([QPointF(x - 4, y - 2), QPointF(x, y + 2), QPointF(x + 4, y - 2)])
-        painter.end()
 
 
 def _tree(object_name: str, headers: list[str]) -> QTreeWidget:
@@ -209,7 +182,7 @@ class BrowseView(QWidget):
         self.search_field.setObjectName("modelsSearch")
         self.search_field.setPlaceholderText("Search GGUF models on the Hugging Face Hub")
         self.search_field.setClearButtonEnabled(True)
-        self.sort_combo = SortCombo()
+        self.sort_combo = ChevronCombo()
         self.sort_combo.setObjectName("modelsSort")
         for key, words in SORTS:
             self.sort_combo.addItem(words, key)

@@ -12,11 +12,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Literal
 
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
@@ -29,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.errors import SettingError
 from app.settings import SETTINGS, Setting, SettingValue
+from ui.widgets.combo import ChevronCombo
 
 HelpMode = Literal["inline", "tooltip"]
 
@@ -65,24 +64,6 @@ def field_message(setting: Setting, error: SettingError) -> str:
         return text
     rest = re.sub(r" \(got .*\)$", "", text[len(prefix) :])
     return rest[:1].upper() + rest[1:] + "."
-
-
-class ChevronCombo(QComboBox):
-    """A drop-down that draws its own chevron, so a styled box keeps a visible arrow."""
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        color = QColor(self.palette().color(QPalette.ColorRole.Text))
-        color.setAlphaF(0.55 if self.isEnabled() else 0.25)
-        pen = QPen(color, 1.6)
-        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-        painter.setPen(pen)
-        x = self.width() - 16.0
-        y = self.height() / 2.0
-        painter.drawPolyline([QPointF(x - 4, y - 2), QPointF(x, y + 2), QPointF(x + 4, y - 2)])
 
 
 class _Field:
