@@ -80,7 +80,7 @@ class FsyncClock:
 
     def __init__(self) -> None:
         self.seconds = 0.0
-        self._real = downloads._fsync
+        self._real = downloads.fsync_file
 
     def __call__(self, path: Path) -> None:
         start = time.perf_counter()
@@ -91,7 +91,7 @@ class FsyncClock:
 def client_main(name: str, endpoint: str, work: Path, chunk_bytes: int) -> int:
     """One timed download in this (fresh) process; prints its numbers as JSON."""
     clock = FsyncClock()
-    downloads._fsync = clock
+    downloads.fsync_file = clock
     start = time.perf_counter()
     path = CLIENTS[name](endpoint, work, chunk_bytes)
     seconds = time.perf_counter() - start

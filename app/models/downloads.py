@@ -5,25 +5,20 @@ name is checked; free space is checked), then run (``Downloader.run``: a generat
 ``Progress``) into ``<file>.part`` next to its destination. The part file is the state:
 a dropped connection, a pause or a crash resumes from its size with a Range request,
 and the sha256 is computed while writing. Only a verified file is renamed into place.
-``DownloadQueue`` runs several downloads on plain threads for the desktop.
+``DownloadQueue`` (``download_queue``) runs several of them on plain threads.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import hashlib
 import logging
 import os
-import queue
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import httpx2
@@ -38,66 +33,47 @@ from huggingface_hub import (
 from huggingface_hub.errors import (
     HfHubHTTPError,
     OfflineModeIsEnabled,
-    RevisionNotFoundError,
 )
 from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
 
 from app.cancel import CancelToken
-from app.errors import HearthError
 from app.hardware import free_disk_bytes
+from app.models.errors import (
+    ChecksumError,
+    DiskFullError,
+    DownloadError,
+    GatedModelError,
+    HubUnavailableError,
+    NoNetworkError,
+    NotOnHubError,
+    OfflineError,
+    UnsafePathError,
+    hub_refusal,
+)
+from app.models.transfer import (
+    DiskFull,
+    PartFile,
+    SpeedMeter,
+    content_range_start,
+    disk_full_error,
+    disk_of,
+    file_size,
+    fsync_file,
+    part_path_for,
+    unlink_quietly,
+)
 from app.store import Download, DownloadStatus, Store
 from app.units import format_bytes
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
-PART_SUFFIX = ".part"
-
 _STORE_EVERY_S = 0.5  # how often downloaded_bytes is written while streaming
-_SYNC_EVERY_BYTES = 64 << 20  # how often the part file is flushed to disk while streaming
-_SPEED_WINDOW_S = 3.0
 _MAX_BACKOFF_S = 60.0
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _ACTIVE_STATUSES: tuple[DownloadStatus, ...] = ("queued", "running", "paused", "verifying")
 _NAME_PART = re.compile(r"^[A-Za-z0-9._-]+$")
 _DRIVE = re.compile(r"^[A-Za-z]:")
-
-
-# ----------------------------------------------------------------------------- errors
-class DownloadError(HearthError):
-    """A download cannot go on; the message says why and what to do."""
-
-
-class GatedModelError(DownloadError):
-    """The hub refused access (401/403): a gated or private repository."""
-
-
-class NotOnHubError(DownloadError):
-    """The repository, revision or file does not exist on the hub (404)."""
-
-
-class NoNetworkError(DownloadError):
-    """The hub cannot be reached (connection refused, dropped, timed out); paused."""
-
-
-class HubUnavailableError(DownloadError):
-    """The hub kept answering with server errors (5xx, 429) after every retry; paused."""
-
-
-class DiskFullError(DownloadError):
-    """Not enough free space for the rest of the file."""
-
-
-class ChecksumError(DownloadError):
-    """The bytes received do not match the sha256 (or size) the hub published."""
-
-
-class UnsafePathError(DownloadError):
-    """A hub file name (or repository id) that would write outside the models folder."""
-
-
-class OfflineError(DownloadError):
-    """Offline mode is on: Hearth makes no network request at all."""
 
 
 @dataclass(frozen=True)
@@ -126,148 +102,6 @@ class _Retry(Exception):
         self.status = status
 
 
-class _DiskFull(Exception):
-    """ENOSPC / EDQUOT while writing the part file."""
-
-
-class _Hasher:
-    """sha256 on a helper thread, which also keeps the disk caught up with the part file.
-
-    Hashing overlaps reading from the network (hashlib releases the GIL on large
-    blocks, and blocks are immutable ``bytes``). Every ``_SYNC_EVERY_BYTES`` the helper
-    flushes the file to disk too, so the fsync before the final rename has little left
-    to do: no long "stuck at 100%" while gigabytes of cache are written out.
-    ``hexdigest`` waits for the helper to finish.
-    """
-
-    def __init__(self, path: Callable[[], Path]) -> None:
-        self._sha = hashlib.sha256()
-        self._path = path
-        self._blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
-        self._thread: threading.Thread | None = None
-        self._error: Exception | None = None
-
-    def update(self, block: bytes) -> None:
-        if len(block) < (256 << 10):  # not worth a hand-over
-            self._drain()
-            self._sha.update(block)
-            return
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._work, name="hearth-sha256", daemon=True)
-            self._thread.start()
-        self._blocks.put(block)
-
-    def _work(self) -> None:
-        unsynced = 0
-        fd: int | None = None
-        while (block := self._blocks.get()) is not None:
-            if self._error is not None:
-                continue  # keep emptying the queue so the writer never blocks
-            try:
-                self._sha.update(block)
-                unsynced += len(block)
-                if unsynced >= _SYNC_EVERY_BYTES:
-                    unsynced = 0
-                    if fd is None:
-                        fd = _open_for_sync(self._path())
-                    if fd is not None:
-                        with contextlib.suppress(OSError):
-                            _datasync(fd)
-            except Exception as e:  # a bug; raised again by hexdigest
-                self._error = e
-        if fd is not None:
-            os.close(fd)
-
-    def _drain(self) -> None:
-        if self._thread is not None:
-            self._blocks.put(None)
-            self._thread.join()
-            self._thread = None
-
-    def hexdigest(self) -> str:
-        self._drain()
-        if self._error is not None:
-            raise self._error
-        return self._sha.hexdigest()
-
-    def close(self) -> None:
-        """Stop the helper thread (also when a run ends early)."""
-        self._drain()
-
-
-class _Transfer:
-    """One run's part file: how many of its bytes are verified-in-order, and their hash."""
-
-    def __init__(self, part: Path) -> None:
-        self.part = part
-        self.offset = 0
-        self.hasher = _Hasher(lambda: self.part)
-
-    def restart(self) -> None:
-        """Throw the bytes away and start the file again from byte 0."""
-        self._new_hash()
-        with contextlib.suppress(FileNotFoundError), self.part.open("r+b") as f:
-            f.truncate()
-
-    def discard(self) -> None:
-        self._new_hash()
-        _unlink(self.part)
-
-    def close(self) -> None:
-        self.hasher.close()
-
-    def _new_hash(self) -> None:
-        self.hasher.close()
-        self.offset = 0
-        self.hasher = _Hasher(lambda: self.part)
-
-    @contextlib.contextmanager
-    def open(self) -> Iterator[BinaryIO]:
-        """The part file, positioned at ``offset`` with anything after it cut off."""
-        try:
-            file = self.part.open("r+b" if self.part.exists() else "wb")
-        except OSError as e:
-            if _is_disk_full(e):
-                raise _DiskFull() from e
-            raise
-        with file:
-            file.seek(self.offset)
-            file.truncate()
-            yield file
-
-    def append(self, file: BinaryIO, block: bytes) -> None:
-        try:
-            file.write(block)
-        except OSError as e:
-            if _is_disk_full(e):
-                with contextlib.suppress(OSError):
-                    file.flush()
-                raise _DiskFull() from e
-            raise
-        self.hasher.update(block)
-        self.offset += len(block)
-
-
-class _SpeedMeter:
-    """Bytes per second over the last few seconds."""
-
-    def __init__(self, start_bytes: int) -> None:
-        self._samples: deque[tuple[float, int]] = deque([(time.monotonic(), start_bytes)])
-
-    def add(self, now: float, done: int) -> None:
-        self._samples.append((now, done))
-        while len(self._samples) > 2 and now - self._samples[1][0] > _SPEED_WINDOW_S:
-            self._samples.popleft()
-
-    def reset(self, done: int) -> None:
-        self._samples = deque([(time.monotonic(), done)])
-
-    @property
-    def bytes_per_second(self) -> float:
-        (t0, b0), (t1, b1) = self._samples[0], self._samples[-1]
-        return (b1 - b0) / (t1 - t0) if t1 > t0 and b1 > b0 else 0.0
-
-
 @dataclass
 class _Active:
     """A run in progress in this process, so pause/cancel can reach it from other threads."""
@@ -284,44 +118,6 @@ class _HubFacts:
     sha256: str | None  # the LFS oid; None for small files kept in git
     etag: str | None
     commit: str | None
-
-
-def part_path_for(dest: Path) -> Path:
-    """Where the bytes of ``dest`` gather until they are verified (``model.gguf.part``)."""
-    return dest.with_name(dest.name + PART_SUFFIX)
-
-
-def _disk_of(path: Path) -> str:
-    """The mount point holding ``path``: the 'disk' users recognise."""
-    probe = path.resolve()
-    while not probe.exists() and probe.parent != probe:
-        probe = probe.parent
-    while not os.path.ismount(probe) and probe.parent != probe:
-        probe = probe.parent
-    return str(probe)
-
-
-def _disk_full(path: Path, needed: int, free: int) -> DiskFullError:
-    return DiskFullError(
-        f"Not enough free space on {_disk_of(path)}: needs {format_bytes(needed - free)} more, "
-        f"{format_bytes(free)} free"
-    )
-
-
-def _unlink(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
-
-
-def _file_size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
-
-
-def _is_disk_full(err: OSError) -> bool:
-    return err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
 
 # ----------------------------------------------------------------------------- downloader
@@ -455,15 +251,15 @@ class Downloader:
                 self.store.update_download(existing.id, error=str(err))
             raise
         if existing is not None and existing.sha256 != facts.sha256:
-            _unlink(part)  # the file changed on the hub: old bytes are of another file
-        have = _file_size(part)
+            unlink_quietly(part)  # the file changed on the hub: old bytes are of another file
+        have = file_size(part)
         if have > facts.size:
-            _unlink(part)
+            unlink_quietly(part)
             have = 0
         needed = facts.size - have
         free = free_disk_bytes(dest.parent)
         if needed > free:
-            full = _disk_full(dest.parent, needed, free)
+            full = disk_full_error(dest.parent, needed, free)
             if existing is not None:
                 self.store.update_download(existing.id, error=str(full))
             raise full
@@ -536,25 +332,16 @@ class Downloader:
     def _http_error(
         self, err: HfHubHTTPError, repo_id: str, filename: str, revision: str
     ) -> DownloadError:
-        status = err.response.status_code if err.response is not None else 0
-        if status in (401, 403):
-            if self._token:
-                advice = "check that your token is valid and that its account has access"
-            else:
-                advice = "add your token with `hearth models login`"
-            return GatedModelError(
-                f"{repo_id} is gated or private. Accept its terms on huggingface.co, then {advice}."
-            )
-        if status == 404:
-            if isinstance(err, RevisionNotFoundError):
-                return NotOnHubError(
-                    f"{repo_id} has no revision {revision!r} on the Hugging Face Hub."
-                )
-            return NotOnHubError(
-                f"{repo_id}/{filename} was not found on the Hugging Face Hub "
-                "(check the repository and file names)."
-            )
-        return DownloadError(f"The Hugging Face Hub refused {repo_id}/{filename} (HTTP {status}).")
+        refusal = hub_refusal(
+            err, endpoint=self.endpoint, repo_id=repo_id, revision=revision, path=filename,
+            logged_in=bool(self._token),
+        )  # fmt: skip
+        assert refusal is not None  # every HfHubHTTPError has a wording
+        if refusal.kind == "gated":
+            return GatedModelError(refusal.message)
+        if refusal.kind == "not_found":
+            return NotOnHubError(refusal.message)
+        return DownloadError(refusal.message)
 
     # ------------------------------------------------------------------ run
     def run(self, download_id: int, cancel: CancelToken | None = None) -> Iterator[Progress]:
@@ -580,7 +367,7 @@ class Downloader:
         if active is None:  # cancel() came first: plan() starts it again
             yield self._progress(row, 0, 0.0, "cancelled")
             return
-        transfer = _Transfer(part_path_for(Path(row.dest_path)))
+        transfer = PartFile(part_path_for(Path(row.dest_path)))
         try:
             yield from self._run(row, active, transfer)
         except (GeneratorExit, KeyboardInterrupt):
@@ -598,13 +385,13 @@ class Downloader:
             with self._lock:
                 self._active.pop(download_id, None)
 
-    def _run(self, row: Download, active: _Active, t: _Transfer) -> Iterator[Progress]:
+    def _run(self, row: Download, active: _Active, t: PartFile) -> Iterator[Progress]:
         token = active.token
         row = self._settle(row.id, "running", None)
         dest, part = self._check_row_paths(row)
         t.part = part
         if self.is_offline():
-            have = _file_size(part)
+            have = file_size(part)
             err: DownloadError = OfflineError(
                 f"Hearth is in offline mode: {row.filename} stays paused at {format_bytes(have)}. "
                 "Turn offline mode off to resume it."
@@ -616,7 +403,7 @@ class Downloader:
         )
         total = row.total_bytes
         part.parent.mkdir(parents=True, exist_ok=True)
-        have = _file_size(part)
+        have = file_size(part)
         if total is not None and have > total:
             t.restart()
             have = 0
@@ -628,11 +415,11 @@ class Downloader:
         if total is not None and not token.cancelled:
             free = free_disk_bytes(part.parent)
             if total - t.offset > free:
-                err = _disk_full(part.parent, total - t.offset, free)
-                self._settle(row.id, "paused", str(err), downloaded_bytes=_file_size(part))
+                err = disk_full_error(part.parent, total - t.offset, free)
+                self._settle(row.id, "paused", str(err), downloaded_bytes=file_size(part))
                 raise err
         self.store.update_download(row.id, downloaded_bytes=t.offset)
-        meter = _SpeedMeter(t.offset)
+        meter = SpeedMeter(t.offset)
         yield self._progress(row, t.offset, 0.0, "running")
 
         attempts, failures = row.attempts, 0
@@ -667,13 +454,13 @@ class Downloader:
                 err = self._http_error(e, row.repo_id, row.filename, row.revision)
                 if isinstance(err, NotOnHubError):
                     t.discard()  # it will never resume
-                self._settle(row.id, "failed", str(err), downloaded_bytes=_file_size(part))
+                self._settle(row.id, "failed", str(err), downloaded_bytes=file_size(part))
                 raise err from e
-            except _DiskFull as e:
-                have = _file_size(part)
+            except DiskFull as e:
+                have = file_size(part)
                 err = DiskFullError(
                     f"The disk filled up while downloading {row.filename}: free some space on "
-                    f"{_disk_of(part.parent)}; the download is paused and will resume from "
+                    f"{disk_of(part.parent)}; the download is paused and will resume from "
                     f"{format_bytes(have)}"
                 )
                 self._settle(row.id, "paused", str(err), downloaded_bytes=have)
@@ -685,7 +472,7 @@ class Downloader:
                 self._settle(row.id, "cancelled", None, downloaded_bytes=0)
                 yield self._progress(row, 0, 0.0, "cancelled")
             else:
-                have = _file_size(part)
+                have = file_size(part)
                 self._settle(row.id, "paused", None, downloaded_bytes=have)
                 yield self._progress(row, have, 0.0, "paused")
             return
@@ -706,7 +493,7 @@ class Downloader:
             )
             self._settle(row.id, "failed", str(err), downloaded_bytes=0)
             raise err
-        _fsync(part)
+        fsync_file(part)
         part.replace(dest)
         done = self._settle(row.id, "done", None, downloaded_bytes=t.offset, total_bytes=t.offset)
         log.info("downloaded %s/%s to %s", row.repo_id, row.filename, dest)
@@ -715,7 +502,7 @@ class Downloader:
         yield self._progress(done, t.offset, meter.bytes_per_second, "done")
 
     def _stream(
-        self, url: str, t: _Transfer, token: CancelToken, meter: _SpeedMeter, row: Download
+        self, url: str, t: PartFile, token: CancelToken, meter: SpeedMeter, row: Download
     ) -> Iterator[Progress]:
         """One GET from ``t.offset`` to the end (or a cancel), appended to the part file."""
         headers = self._headers()
@@ -734,7 +521,7 @@ class Downloader:
                     raise _Retry("the server refused the byte range", status)
                 hf_raise_for_status(response)
                 if status == 206:
-                    start = _content_range_start(response.headers.get("Content-Range"))
+                    start = content_range_start(response.headers.get("Content-Range"))
                     if start != t.offset:
                         t.restart()
                         raise _Retry(f"the server sent bytes from {start}, not {t.offset}")
@@ -752,9 +539,9 @@ class Downloader:
     def _write(
         self,
         response: httpx2.Response,
-        t: _Transfer,
+        t: PartFile,
         token: CancelToken,
-        meter: _SpeedMeter,
+        meter: SpeedMeter,
         row: Download,
     ) -> Iterator[Progress]:
         stored_at = yielded_at = time.monotonic()
@@ -791,7 +578,7 @@ class Downloader:
                     t.append(file, block)
         meter.add(time.monotonic(), t.offset)
 
-    def _hash_existing(self, t: _Transfer, size: int, token: CancelToken) -> Iterator[int]:
+    def _hash_existing(self, t: PartFile, size: int, token: CancelToken) -> Iterator[int]:
         last = time.monotonic()
         with t.part.open("rb") as f:
             while t.offset < size and not token.cancelled:
@@ -835,7 +622,7 @@ class Downloader:
         try:
             current = self.store.get_download(row.id)
             if current.status in ("running", "verifying"):
-                have = _file_size(Path(current.part_path))
+                have = file_size(Path(current.part_path))
                 self._settle(row.id, status, error, downloaded_bytes=have)
         except Exception:
             log.exception("could not record the end of download %s", row.id)
@@ -879,7 +666,7 @@ class Downloader:
             row = self.store.get_download(download_id)
             if row.status == "done":
                 return
-            _unlink(Path(row.part_path))
+            unlink_quietly(Path(row.part_path))
             self.store.update_download(
                 download_id, status="cancelled", downloaded_bytes=0, error=None
             )
@@ -894,35 +681,10 @@ class Downloader:
         for row in self.store.list_downloads(*_ACTIVE_STATUSES):
             if row.status in ("running", "verifying") and not self._is_active(row.id):
                 row = self.store.update_download(
-                    row.id, status="paused", downloaded_bytes=_file_size(Path(row.part_path))
+                    row.id, status="paused", downloaded_bytes=file_size(Path(row.part_path))
                 )
             rows.append(row)
         return rows
-
-
-def _content_range_start(value: str | None) -> int | None:
-    """The first byte of a ``Content-Range: bytes 100-199/200`` header."""
-    match = re.match(r"^\s*bytes\s+(\d+)-\d+/(?:\d+|\*)\s*$", value or "")
-    return int(match.group(1)) if match else None
-
-
-def _fsync(path: Path) -> None:
-    """Make sure the file's bytes are on the disk before it is renamed into place."""
-    fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))  # Windows flushes writable fds
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _open_for_sync(path: Path) -> int | None:
-    try:
-        return os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
-    except OSError:
-        return None
-
-
-_datasync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
 
 
 def _facts_from_paths_info(
@@ -943,127 +705,3 @@ def _facts_from_paths_info(
     except (ValueError, TypeError, KeyError, AttributeError) as e:
         raise DownloadError(f"The hub sent an answer Hearth can't read about {filename}.") from e
     return None
-
-
-# ----------------------------------------------------------------------------- queue
-class DownloadQueue:
-    """Runs submitted downloads on ``concurrency`` plain threads (no Qt), in order.
-
-    ``on_progress`` and ``on_finished`` are called on the worker threads: a UI hands them
-    over to its own thread. ``on_finished(id, message)`` gets None when the run ended
-    without an error (done, paused or cancelled: the store says which) and the words
-    of the error otherwise.
-    """
-
-    def __init__(
-        self,
-        downloader: Downloader,
-        *,
-        concurrency: int = 2,
-        on_progress: Callable[[Progress], None] | None = None,
-        on_finished: Callable[[int, str | None], None] | None = None,
-    ) -> None:
-        self.downloader = downloader
-        self.on_progress = on_progress
-        self.on_finished = on_finished
-        self._cond = threading.Condition()
-        self._waiting: deque[int] = deque()
-        self._running: dict[int, CancelToken] = {}
-        self._closed = False
-        self._workers = [
-            threading.Thread(target=self._work, name=f"hearth-download-{i}", daemon=True)
-            for i in range(max(1, concurrency))
-        ]
-        for worker in self._workers:
-            worker.start()
-
-    def submit(self, download_id: int) -> None:
-        """Queue a planned download (a second submit of a queued or running one is ignored)."""
-        with self._cond:
-            if self._closed:
-                raise DownloadError("The download queue is shut down.")
-            if download_id in self._running or download_id in self._waiting:
-                return
-            self._waiting.append(download_id)
-            self._cond.notify_all()
-
-    def pause(self, download_id: int) -> None:
-        """Pause a running download (part kept) or take a waiting one out of the line."""
-        with self._cond:
-            if download_id in self._waiting:
-                self._waiting.remove(download_id)
-                self._cond.notify_all()
-            token = self._running.get(download_id)
-            if token is not None:
-                token.cancel()
-        self.downloader.pause(download_id)
-
-    def cancel(self, download_id: int) -> None:
-        """Stop a download for good and delete its part file."""
-        with self._cond:
-            if download_id in self._waiting:
-                self._waiting.remove(download_id)
-                self._cond.notify_all()
-        self.downloader.cancel(download_id)
-
-    def active(self) -> list[int]:
-        """The ids running right now."""
-        with self._cond:
-            return list(self._running)
-
-    def wait_idle(self, timeout: float) -> bool:
-        """Wait until nothing is waiting or running; False when ``timeout`` ran out first."""
-        with self._cond:
-            return self._cond.wait_for(
-                lambda: not self._waiting and not self._running, timeout=timeout
-            )
-
-    def shutdown(self, timeout: float = 10.0) -> None:
-        """Pause what is running (the parts stay for next time) and stop the threads.
-
-        Downloads still waiting keep their "queued" row: ``Downloader.pending`` offers
-        them again at the next start.
-        """
-        with self._cond:
-            self._closed = True
-            self._waiting.clear()
-            for token in self._running.values():
-                token.cancel()
-            self._cond.notify_all()
-        deadline = time.monotonic() + timeout
-        for worker in self._workers:
-            worker.join(max(0.0, deadline - time.monotonic()))
-
-    def _work(self) -> None:
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._closed or bool(self._waiting))
-                if self._closed:
-                    return
-                download_id = self._waiting.popleft()
-                token = self._running[download_id] = CancelToken()
-            message: str | None = None
-            try:
-                for progress in self.downloader.run(download_id, token):
-                    self._call(self.on_progress, progress)
-            except HearthError as e:
-                message = str(e)
-            except Exception as e:  # a bug: logged with its traceback, shown in words
-                log.exception("download %s crashed", download_id)
-                message = f"Unexpected error: {e}"
-            finally:
-                # Released before the callback, so a "resume" or "try again" it
-                # triggers is accepted instead of ignored as still running.
-                with self._cond:
-                    self._running.pop(download_id, None)
-                    self._cond.notify_all()
-                self._call(self.on_finished, download_id, message)
-
-    @staticmethod
-    def _call(callback: Callable[..., None] | None, *args: Any) -> None:
-        if callback is None:
-            return
-        try:
-            callback(*args)
-        except Exception:  # a broken callback must not stop the downloads
-            log.exception("download callback %r failed", callback)

@@ -25,14 +25,9 @@ from urllib.request import getproxies, proxy_bypass
 import httpx2
 from huggingface_hub import HfApi, HfFileSystem, constants, get_token
 from huggingface_hub.errors import (
-    GatedRepoError,
     HfHubHTTPError,
     HfUriError,
     HFValidationError,
-    OfflineModeIsEnabled,
-    RemoteEntryNotFoundError,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
 )
 from huggingface_hub.hf_api import ExpandModelProperty_T, ModelInfo, ModelSort_T
 
@@ -42,6 +37,8 @@ from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
 from app import __version__
 from app.engine.gguf_file import GGUFError, GGUFHeader, GGUFIncomplete, parse_header
 from app.errors import HearthError
+from app.models.errors import HubError, OfflineError, hub_refusal
+from app.models.files import is_projector_name, split_part
 from app.store import Store
 from app.units import format_bytes
 
@@ -88,19 +85,6 @@ _QUANT_PATTERN = re.compile(
     + r")(?![A-Za-z0-9])",
     re.IGNORECASE | re.ASCII,
 )
-_SPLIT_PATTERN = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
-
-
-class HubError(HearthError):
-    """The hub answered, but not with what was asked for (no such repo, gated, refused)."""
-
-
-class OfflineError(HubError):
-    """The hub can't be reached (or Hearth is in offline mode) and nothing saved can stand in."""
-
-    def __init__(self, message: str, *, reason: str = "") -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 # ------------------------------------------------------------------ results
@@ -175,11 +159,6 @@ def quantization_from_name(name: str) -> str | None:
     return _QUANT_ALIASES.get(quant, quant)
 
 
-def is_projector_name(path: str) -> bool:
-    """Whether a file is a multimodal projector (mmproj), not a language model."""
-    return "mmproj" in path.rsplit("/", 1)[-1].lower()
-
-
 def group_gguf_files(files: list[HubFile]) -> list[GGUFEntry]:
     """One entry per model: split shards (``-00001-of-00003.gguf``) together, in order.
 
@@ -187,10 +166,10 @@ def group_gguf_files(files: list[HubFile]) -> list[GGUFEntry]:
     """
     groups: dict[tuple[str, int], list[tuple[int, HubFile]]] = {}
     for file in files:
-        match = _SPLIT_PATTERN.search(file.path)
-        if match:
-            key = (file.path[: match.start()], int(match[2]))
-            groups.setdefault(key, []).append((int(match[1]), file))
+        split = split_part(file.path)
+        if split:
+            stem, number, count = split
+            groups.setdefault((stem, count), []).append((number, file))
         else:
             stem = file.path[: -len(".gguf")] if file.path.lower().endswith(".gguf") else file.path
             groups.setdefault((stem, 0), []).append((1, file))
@@ -560,41 +539,15 @@ class HubClient:
         """The HearthError a failure means for the user; unexpected errors stay as they are."""
         if isinstance(error, HearthError):
             return error
-        repo = repo_id or "the repository"
         cause = _library_cause(error) if isinstance(error, FileNotFoundError) else error
-        if isinstance(cause, GatedRepoError):
-            page = f"{self.endpoint}/{repo}"
-            if cause.response.status_code == 403:
-                return HubError(
-                    f"Your Hugging Face account has no access to {repo} yet. Open {page},"
-                    " accept the terms its authors ask for (some approve each request by hand),"
-                    " and make sure `hearth models login` holds a token of that account."
-                )
-            return HubError(
-                f"{repo} is gated: its authors ask you to accept their terms first. Open {page},"
-                " accept them, then log in with `hearth models login`."
-            )
-        if isinstance(cause, RepositoryNotFoundError):
-            return HubError(
-                f"No repository called {repo} on the hub (or it is private)."
-                " Check the name: it looks like owner/model-name."
-            )
-        if isinstance(cause, RevisionNotFoundError):
-            return HubError(f"{repo} has no branch, tag or commit called {revision}.")
-        if isinstance(cause, RemoteEntryNotFoundError) or isinstance(error, FileNotFoundError):
-            return HubError(f"{repo} has no file called {path}.")
-        if isinstance(cause, HFValidationError | HfUriError):
-            return HubError(f"“{path or repo}” can't be looked up on the hub ({cause})")
-        if isinstance(cause, OfflineModeIsEnabled):
-            reason = "huggingface_hub's offline mode (HF_HUB_OFFLINE) is on"
-            return OfflineError(f"Can't reach the Hugging Face Hub ({reason}).", reason=reason)
-        if isinstance(cause, HfHubHTTPError):
-            status = cause.response.status_code
-            if status >= 500 or status == 429:
-                reason = "it is busy" if status == 429 else f"it answered with error {status}"
-                return OfflineError(f"Can't reach the Hugging Face Hub ({reason}).", reason=reason)
-            detail = f": {cause.server_message}" if cause.server_message else ""
-            return HubError(f"The Hugging Face Hub refused the request (error {status}){detail}")
+        refusal = hub_refusal(
+            cause, endpoint=self.endpoint, repo_id=repo_id, revision=revision, path=path,
+            logged_in=bool(self._token_now()),
+        )  # fmt: skip
+        if refusal is not None:
+            if refusal.kind in ("offline", "busy"):
+                return OfflineError(refusal.message, reason=refusal.reason)
+            return HubError(refusal.message)
         if isinstance(cause, httpx2.HTTPError | OSError):
             reason = _network_reason(cause, urlsplit(self.endpoint).hostname or "the hub")
             return OfflineError(f"Can't reach the Hugging Face Hub ({reason}).", reason=reason)

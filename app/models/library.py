@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,12 +15,12 @@ from app.engine.gguf_file import GGUFError, validate_file
 from app.errors import HearthError, NotFoundError
 from app.hardware import free_disk_bytes
 from app.models.catalog import is_embedding_model
+from app.models.files import is_projector_name, shard_name, split_part
 from app.store import ModelEntry, Store
 from app.units import format_bytes
 
 log = logging.getLogger(__name__)
 
-SHARD = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
 ImportMode = Literal["copy", "move", "link"]
 
 
@@ -35,17 +34,16 @@ class ScanReport:
 
 def is_projector(path: Path) -> bool:
     """Vision projector files (mmproj) load beside a model, not as one."""
-    return "mmproj" in path.name.lower()
+    return is_projector_name(path.name)
 
 
 def shards_of(first: Path) -> list[Path]:
     """All files of a split model, given its first shard (or the file itself)."""
-    match = SHARD.search(first.name)
-    if not match:
+    split = split_part(first.name)
+    if not split:
         return [first]
-    total = int(match.group(2))
-    stem = first.name[: match.start()]
-    return [first.with_name(f"{stem}-{i:05d}-of-{total:05d}.gguf") for i in range(1, total + 1)]
+    stem, _, count = split
+    return [first.with_name(shard_name(stem, i, count)) for i in range(1, count + 1)]
 
 
 def model_files(folder: Path) -> Iterator[Path]:
@@ -58,8 +56,8 @@ def model_files(folder: Path) -> Iterator[Path]:
             path = Path(root) / name
             if not name.lower().endswith(".gguf") or name.startswith("."):
                 continue
-            match = SHARD.search(name)
-            if is_projector(path) or (match and int(match.group(1)) != 1):
+            split = split_part(name)
+            if is_projector(path) or (split and split[1] != 1):
                 continue
             yield path
 

@@ -19,9 +19,11 @@ from app.documents.embeddings import embedding_model_path
 from app.engine.gguf_file import GGUFHeader
 from app.errors import HearthError
 from app.models.catalog import Starter, chat_suggestions
-from app.models.downloads import Downloader, DownloadQueue, Progress
+from app.models.download_queue import DownloadQueue
+from app.models.downloads import Downloader, Progress
+from app.models.errors import OfflineError
 from app.models.fit import Fit, Machine, fit, recommend
-from app.models.hub import GGUFEntry, HubClient, OfflineError, RepoListing, SearchPage
+from app.models.hub import GGUFEntry, HubClient, RepoListing, SearchPage
 from app.models.library import Library, is_embedding_entry, is_projector, shards_of
 from app.store import Download, ModelEntry, Store
 from app.units import format_count

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import errno
-import random
 import socket
 import threading
-import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import quote
@@ -15,95 +13,34 @@ from urllib.parse import quote
 import pytest
 
 import app.models.downloads as downloads
+import app.models.transfer as transfer
 from app.cancel import CancelToken
 from app.engine.gguf_file import validate_file
-from app.models.downloads import (
+from app.models.downloads import Progress
+from app.models.errors import (
     ChecksumError,
     DiskFullError,
-    Downloader,
-    DownloadQueue,
+    DownloadError,
     GatedModelError,
     HubUnavailableError,
     NoNetworkError,
     NotOnHubError,
     OfflineError,
-    Progress,
     UnsafePathError,
 )
 from app.store import Download, Store
+from tests.support.downloading import (
+    FILE,
+    KEY,
+    REPO,
+    MiB,
+    drain,
+    files_under,
+    make_downloader,
+    random_bytes,
+    resolve_ranges,
+)
 from tests.support.fake_hub import FakeHub, Headers, isolate_huggingface_hub
-
-REPO = "acme/Big-GGUF"
-FILE = "big.Q4_K_M.gguf"
-KEY = f"{REPO}/{FILE}"
-MiB = 1 << 20
-
-
-def random_bytes(n: int, seed: int = 7) -> bytes:
-    return random.Random(seed).randbytes(n)
-
-
-def make_downloader(store: Store, tmp_path: Path, **options: Any) -> Downloader:
-    settings: dict[str, Any] = {
-        "backoff_seconds": 0.001,
-        "timeout": 5.0,
-        "chunk_bytes": 256 * 1024,
-    }
-    settings.update(options)
-    return Downloader(store, tmp_path / "models", **settings)
-
-
-def drain(progress: Iterable[Progress], limit: int = 100_000) -> list[Progress]:
-    """Every step of a run (bounded: a run that never ends fails the test)."""
-    seen = []
-    for step in progress:
-        seen.append(step)
-        assert len(seen) < limit, "the download never ended"
-    return seen
-
-
-def record_tokens(monkeypatch: pytest.MonkeyPatch) -> list[CancelToken]:
-    """Every CancelToken the download queue makes from now on, in order (so a test can
-    hold a download until it is paused, instead of hoping a sleep is long enough)."""
-    made: list[CancelToken] = []
-
-    class Recorded(CancelToken):
-        def __init__(self) -> None:
-            super().__init__()
-            made.append(self)
-
-    monkeypatch.setattr(downloads, "CancelToken", Recorded)
-    return made
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.01)
-
-
-def files_under(folder: Path) -> set[Path]:
-    return {p for p in folder.rglob("*") if p.is_file()}
-
-
-def resolve_ranges(hub: FakeHub, key: str = KEY) -> list[str | None]:
-    return [h.get("range") for h in hub.resolve_requests(key)]
-
-
-@pytest.fixture(autouse=True)
-def no_threads_left_behind() -> Iterator[None]:
-    """Every run stops its sha256 helper thread, however it ends."""
-    yield
-    assert not [t for t in threading.enumerate() if t.name == "hearth-sha256"]
-
-
-@pytest.fixture
-def big(fake_hub: FakeHub) -> bytes:
-    """A 3 MiB file on the fake hub: a dozen chunks, so cuts and resumes land mid-file."""
-    data = random_bytes(3 * MiB)
-    fake_hub.add_model(REPO, {FILE: data})
-    return data
 
 
 # ------------------------------------------------------------------ the happy path
@@ -389,7 +326,7 @@ def test_gated_repo_without_token_says_how_to_get_access(
         downloader.plan("carol/Gated-Tiny-GGUF", "gated-tiny.Q4_K_M.gguf")
     message = str(caught.value)
     assert "carol/Gated-Tiny-GGUF is gated or private" in message
-    assert "Accept its terms on huggingface.co" in message
+    assert f"Open {hub_with_models.url}/carol/Gated-Tiny-GGUF, accept them" in message
     assert "hearth models login" in message
     assert store.list_downloads() == []
 
@@ -539,7 +476,7 @@ def test_disk_filled_after_planning_pauses_before_fetching(
 def test_disk_full_while_writing_pauses_and_keeps_the_part(
     fake_hub: FakeHub, big: bytes, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_append = downloads._Transfer.append
+    real_append = transfer.PartFile.append
     calls = {"n": 0}
 
     class FullDisk:
@@ -553,7 +490,7 @@ def test_disk_full_while_writing_pauses_and_keeps_the_part(
         calls["n"] += 1  # the disk fills up at the third write
         real_append(self, cast(Any, FullDisk()) if calls["n"] == 3 else file, block)
 
-    monkeypatch.setattr(downloads._Transfer, "append", append)
+    monkeypatch.setattr(transfer.PartFile, "append", append)
     downloader = make_downloader(store, tmp_path)
     planned = downloader.plan(REPO, FILE)
     with pytest.raises(DiskFullError, match=r"The disk filled up.*paused and will resume from"):
@@ -639,168 +576,9 @@ def test_the_same_download_cannot_run_twice_at_once(
     planned = downloader.plan(REPO, FILE)
     first = iter(downloader.run(planned.id))
     next(first)
-    with pytest.raises(downloads.DownloadError, match="already downloading"):
+    with pytest.raises(DownloadError, match="already downloading"):
         drain(downloader.run(planned.id))
     drain(first)
-    assert store.get_download(planned.id).status == "done"
-
-
-# ------------------------------------------------------------------ the queue
-def test_queue_runs_three_downloads_never_more_than_two_at_once(
-    fake_hub: FakeHub, store: Store, tmp_path: Path
-) -> None:
-    names = [f"m{i}.gguf" for i in range(3)]
-    fake_hub.add_model(REPO, {n: random_bytes(MiB, seed=i) for i, n in enumerate(names)})
-    downloader = make_downloader(store, tmp_path, progress_interval=0.0)
-    ids = [downloader.plan(REPO, n).id for n in names]
-    lock = threading.Lock()
-    running: set[int] = set()
-    peak = 0
-    progress: list[Progress] = []
-    finished: list[tuple[int, str | None]] = []
-
-    # The first two downloads each wait at their first step until the other one is
-    # running too: two at once is shown, not hoped for. A queue that ran them one at a
-    # time would break the barrier (and the test) instead.
-    both_running = threading.Barrier(2, timeout=20)
-
-    def on_progress(step: Progress) -> None:
-        nonlocal peak
-        with lock:
-            first_step = step.download_id not in running
-            progress.append(step)
-            running.add(step.download_id)
-            peak = max(peak, len(running))
-        if first_step and step.download_id in ids[:2]:
-            both_running.wait()
-
-    def on_finished(download_id: int, error: str | None) -> None:
-        with lock:
-            running.discard(download_id)
-            finished.append((download_id, error))
-
-    queue = DownloadQueue(
-        downloader, concurrency=2, on_progress=on_progress, on_finished=on_finished
-    )
-    try:
-        for download_id in ids:
-            queue.submit(download_id)
-        assert queue.wait_idle(timeout=20)
-    finally:
-        queue.shutdown()
-    assert peak == 2
-    assert sorted(finished) == [(i, None) for i in ids]
-    assert {s.download_id for s in progress if s.status == "done"} == set(ids)
-    assert [store.get_download(i).status for i in ids] == ["done"] * 3
-
-
-def test_queue_pause_stops_a_running_download_and_takes_a_waiting_one_out_of_line(
-    fake_hub: FakeHub, big: bytes, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake_hub.add_model("acme/Second", {FILE: big})
-    downloader = make_downloader(store, tmp_path, progress_interval=0.0)
-    first = downloader.plan(REPO, FILE)
-    second = downloader.plan("acme/Second", FILE)
-    started = threading.Event()
-    finished: list[tuple[int, str | None]] = []
-    tokens = record_tokens(monkeypatch)
-
-    def on_progress(step: Progress) -> None:
-        if step.download_id == first.id and step.downloaded > 0:
-            started.set()
-            assert tokens[0].wait(10), "never paused"  # the download waits for the pause
-
-    queue = DownloadQueue(
-        downloader,
-        concurrency=1,
-        on_progress=on_progress,
-        on_finished=lambda i, e: finished.append((i, e)),
-    )
-    try:
-        queue.submit(first.id)
-        queue.submit(second.id)
-        assert started.wait(10)
-        queue.pause(second.id)  # still waiting: taken out of the line
-        queue.pause(first.id)
-        assert queue.wait_idle(timeout=10)
-    finally:
-        queue.shutdown()
-    assert finished == [(first.id, None)]
-    assert store.get_download(first.id).status == "paused"
-    assert Path(first.part_path).stat().st_size == store.get_download(first.id).downloaded_bytes
-    assert store.get_download(second.id).status == "paused"
-    assert fake_hub.resolve_requests(f"acme/Second/{FILE}") == []
-
-
-def test_queue_shutdown_pauses_running_downloads_and_leaves_waiting_ones_for_next_start(
-    fake_hub: FakeHub, big: bytes, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake_hub.add_model("acme/Second", {FILE: big})
-    downloader = make_downloader(store, tmp_path, progress_interval=0.0)
-    first = downloader.plan(REPO, FILE)
-    second = downloader.plan("acme/Second", FILE)
-    started = threading.Event()
-    tokens = record_tokens(monkeypatch)
-
-    def on_progress(step: Progress) -> None:
-        if step.downloaded > 0:
-            started.set()
-            assert tokens[0].wait(10), "never shut down"  # the download waits for it
-
-    queue = DownloadQueue(downloader, concurrency=1, on_progress=on_progress)
-    queue.submit(first.id)
-    queue.submit(second.id)
-    assert started.wait(10)
-    queue.shutdown(timeout=10)
-    assert queue.active() == []
-    with pytest.raises(downloads.DownloadError, match="shut down"):
-        queue.submit(second.id)
-
-    after = {d.id: d.status for d in make_downloader(store, tmp_path).pending()}
-    assert after == {first.id: "paused", second.id: "queued"}
-    assert Path(first.part_path).stat().st_size == store.get_download(first.id).downloaded_bytes
-
-
-def test_queue_reports_errors_in_words(
-    fake_hub: FakeHub, big: bytes, store: Store, tmp_path: Path
-) -> None:
-    fake_hub.corrupt.add(KEY)
-    downloader = make_downloader(store, tmp_path)
-    planned = downloader.plan(REPO, FILE)
-    finished: list[tuple[int, str | None]] = []
-    queue = DownloadQueue(downloader, on_finished=lambda i, e: finished.append((i, e)))
-    try:
-        queue.submit(planned.id)
-        assert queue.wait_idle(timeout=10)
-    finally:
-        queue.shutdown()
-    [(download_id, error)] = finished
-    assert download_id == planned.id and error is not None and "arrived damaged" in error
-
-
-def test_a_retry_submitted_from_the_finished_callback_is_accepted(
-    fake_hub: FakeHub, big: bytes, store: Store, tmp_path: Path
-) -> None:
-    # "Try again" pressed the moment a failure is reported must not be dropped.
-    downloader = make_downloader(store, tmp_path)
-    planned = downloader.plan(REPO, FILE)
-    fake_hub.fail_next[KEY] = [404]
-    finished: list[str | None] = []
-    queue: DownloadQueue
-
-    def on_finished(download_id: int, error: str | None) -> None:
-        finished.append(error)
-        if len(finished) == 1:
-            queue.submit(download_id)
-
-    queue = DownloadQueue(downloader, on_finished=on_finished)
-    try:
-        queue.submit(planned.id)
-        wait_for(lambda: len(finished) == 2, seconds=10)
-        assert queue.wait_idle(timeout=10)
-    finally:
-        queue.shutdown()
-    assert finished[0] is not None and finished[1] is None
     assert store.get_download(planned.id).status == "done"
 
 

@@ -11,6 +11,7 @@ from app.engine.gguf_file import read_header
 from app.engine.memory import estimate_memory
 from app.hardware import MemoryInfo
 from app.models import fit as fit_module
+from app.models.files import is_projector_name
 from app.models.fit import (
     KV_GUESS_CONTEXT,
     RAM_HEADROOM,
@@ -23,7 +24,6 @@ from app.models.hub import (
     GGUFEntry,
     HubFile,
     group_gguf_files,
-    is_projector_name,
     quantization_from_name,
 )
 

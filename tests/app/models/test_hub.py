@@ -12,15 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.engine.gguf_file import read_header
+from app.models.errors import HubError, OfflineError
+from app.models.files import is_projector_name
 from app.models.hub import (
     QUANTIZATIONS,
     HubClient,
-    HubError,
     HubFile,
-    OfflineError,
     group_gguf_files,
     hub_model,
-    is_projector_name,
     quantization_from_name,
 )
 from app.store import Store
@@ -186,9 +185,13 @@ def test_a_large_readme_is_not_downloaded(fake_hub: FakeHub, store: Store) -> No
 
 
 def test_unknown_repo_is_a_clear_error(fake_hub: FakeHub, store: Store) -> None:
-    with pytest.raises(HubError, match="No repository called nobody/nothing on the hub"):
+    with pytest.raises(
+        HubError, match="No repository called nobody/nothing on the Hugging Face"
+    ):
         client(store).files("nobody/nothing")
-    with pytest.raises(HubError, match="No repository called nobody/nothing on the hub"):
+    with pytest.raises(
+        HubError, match="No repository called nobody/nothing on the Hugging Face"
+    ):
         client(store).remote_header("nobody/nothing", "x.gguf")
 
 
