@@ -1,8 +1,10 @@
 """The architecture's import rules, checked in a fresh interpreter each: app/ never
-imports Qt, and taking a cancel flag, downloading or indexing never loads llama.cpp."""
+imports Qt; taking a cancel flag, downloading or indexing never loads llama.cpp; and the
+command line parses its arguments before loading what a command needs."""
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 
@@ -31,6 +33,52 @@ def test_no_app_module_imports_qt() -> None:
     assert "PySide6" not in loaded and "shiboken6" not in loaded
 
 
-@pytest.mark.parametrize("module", ["app.cancel", "app.models.downloads", "app.documents.ingest"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "app.cancel",
+        "app.models.downloads",
+        "app.models.download_queue",
+        "app.models.hub",
+        "app.models.library",
+        "app.documents.ingest",
+        "app.chat.export",
+        "app.cli.chats",
+        "app.cli.settings",
+        "app.cli.models",
+        "app.context",
+    ],
+)
 def test_light_work_does_not_load_llama_cpp(module: str) -> None:
     assert "llama_cpp" not in modules_after(f"import {module}")
+
+
+def test_the_command_line_parses_arguments_with_the_standard_library_only() -> None:
+    """`hearth --version` and `--help` build the whole parser: nothing beyond the standard
+    library and Hearth's own light modules may load for that."""
+    loaded = modules_after(
+        "from app.cli.main import main\nfrom app.cli.parser import build_parser\nbuild_parser()"
+    )
+    third_party = (
+        loaded - set(sys.stdlib_module_names) - {"app", "__editable___hearth_desktop_0_1_0_finder"}
+    )
+    assert {m for m in third_party if not m.startswith("_")} <= {"platformdirs"}
+
+
+def test_every_handler_the_parser_names_exists() -> None:
+    from app.cli.parser import build_parser, resolve_handler
+
+    names: set[str] = set()
+
+    def walk(parser: argparse.ArgumentParser) -> None:
+        names.add(parser.get_default("handler"))
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    walk(sub)
+
+    walk(build_parser())
+    names.discard(None)
+    assert len(names) > 20
+    for name in names:
+        assert callable(resolve_handler(name)), name

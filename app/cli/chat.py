@@ -1,4 +1,4 @@
-"""The command line's chat side: `hearth chat`, `hearth chats …` and `hearth models info`."""
+"""`hearth chat`: one answer, or an interactive loop, from a model in the library or a file."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
-from app.chat.export import export_chat
 from app.chat.runner import ChatRunner, MessageSaved, SourcesUsed, load_options_for, sampling_for
 from app.chat.titles import require_text
 from app.cli.docs import (
@@ -19,103 +18,15 @@ from app.cli.docs import (
     require_collection,
     require_ready,
 )
+from app.cli.models import resolve_model_entry
+from app.cli.parser import SAMPLING_FLAGS
 from app.context import Context
 from app.documents.grounding import Grounder, source_label
 from app.documents.ingest import add_paths
 from app.documents.search import Searcher
-from app.engine.context_length import check_context
 from app.engine.engine import ContextTrimmed, Engine, GenerationDone, TextDelta
-from app.engine.gguf_file import GGUFHeader, validate_file
-from app.engine.memory import estimate_memory
-from app.errors import HearthError, NotFoundError
-from app.store import ModelEntry, SourceRecord, Store
-from app.units import format_bytes, format_count
-
-SAMPLING_FLAGS = {
-    "temperature": float, "top_p": float, "top_k": int, "min_p": float,
-    "repeat_penalty": float, "seed": int, "max_tokens": int,
-}  # fmt: skip
-
-
-def resolve_model(ctx: Context, name_or_path: str) -> Path:
-    """A library model by name, or a .gguf path."""
-    return _resolve(ctx, name_or_path)[0]
-
-
-def _resolve(ctx: Context, name_or_path: str) -> tuple[Path, ModelEntry | None]:
-    candidate = Path(name_or_path).expanduser()
-    if candidate.is_file():
-        try:
-            return candidate, ctx.store.find_model(str(candidate.resolve()))
-        except NotFoundError:
-            return candidate, None
-    try:
-        entry = ctx.store.find_model(name_or_path)
-        return Path(entry.path), entry
-    except NotFoundError:
-        raise HearthError(
-            f"No model called {name_or_path!r} in the library, and no such file. "
-            "See `hearth models list`, or give the path to a .gguf file."
-        ) from None
-
-
-def model_summary(path: Path, header: GGUFHeader, n_ctx: int) -> dict[str, Any]:
-    estimate = estimate_memory(header, n_ctx)
-    return {
-        "path": str(path),
-        "name": header.name or path.stem,
-        "architecture": header.architecture,
-        "parameters": header.parameter_count,
-        "quantization": header.file_type_name,
-        "context_length": header.context_length,
-        "layers": header.block_count,
-        "embedding_length": header.embedding_length,
-        "heads": header.head_count,
-        "kv_heads": header.head_count_kv,
-        "vocab_size": header.vocab_size,
-        "chat_template": header.chat_template is not None,
-        "size_bytes": path.stat().st_size,
-        "memory_estimate": {
-            "context": min(n_ctx, header.context_length or n_ctx),
-            "weights_bytes": estimate.weights_bytes,
-            "kv_cache_bytes": estimate.kv_cache_bytes,
-            "compute_bytes": estimate.compute_bytes,
-            "total_bytes": estimate.total_bytes,
-        },
-    }
-
-
-def cmd_models_info(ctx: Context, args: argparse.Namespace) -> int:
-    path = resolve_model(ctx, args.model)
-    header = validate_file(path)
-    if args.ctx:
-        check_context(header.name or path.stem, header.context_length, args.ctx, "--ctx")
-    n_ctx = args.ctx or int(ctx.setting("context_length"))
-    info = model_summary(path, header, n_ctx)
-    if args.json:
-        print(json.dumps(info, indent=2))
-        return 0
-    mem = info["memory_estimate"]
-    params = info["parameters"]
-    rows = [
-        ("Name", info["name"]),
-        ("File", f"{info['path']} ({format_bytes(info['size_bytes'])})"),
-        ("Architecture", info["architecture"] or "unknown"),
-        ("Parameters", format_count(params)),
-        ("Quantization", info["quantization"] or "unknown"),
-        ("Context length", f"{info['context_length']:,}" if info["context_length"] else "unknown"),
-        ("Layers", str(info["layers"])),
-        ("Chat template", "yes" if info["chat_template"] else "no (a named format is used)"),
-        (
-            "Memory",
-            f"about {format_bytes(mem['total_bytes'])} at {mem['context']:,} tokens of context "
-            f"(weights {format_bytes(mem['weights_bytes'])}, KV cache "
-            f"{format_bytes(mem['kv_cache_bytes'])}, working {format_bytes(mem['compute_bytes'])})",
-        ),
-    ]
-    width = max(len(k) for k, _ in rows)
-    print("\n".join(f"{k.ljust(width)}  {v}" for k, v in rows))
-    return 0
+from app.errors import HearthError
+from app.store import SourceRecord, Store
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -132,7 +43,7 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
         args.prompt = args.docs.pop()
     if args.prompt is not None:
         require_text(args.prompt)  # refused before a model is loaded for nothing
-    path, entry = _resolve(ctx, args.model)
+    path, entry = resolve_model_entry(ctx, args.model)
     store = Store.open(Path(":memory:")) if args.no_save else ctx.store
     try:
         if args.chat is not None and not args.no_save:
@@ -262,101 +173,3 @@ def _interactive(runner: ChatRunner, chat_id: int, sampling: Any, model: str) ->
         _print_sources(record)
         if record.get("error"):
             print(f"hearth: {record['error']}", file=sys.stderr)
-
-
-def cmd_chats_list(ctx: Context, args: argparse.Namespace) -> int:
-    chats = ctx.store.list_chats()
-    if args.json:
-        out = [{**asdict(c), "messages": ctx.store.message_count(c.id)} for c in chats]
-        print(json.dumps(out, indent=2, ensure_ascii=False))
-        return 0
-    if not chats:
-        print('No chats yet. Start one with: hearth chat MODEL "your question"')
-        return 0
-    from datetime import datetime
-
-    for chat in chats:
-        when = datetime.fromtimestamp(chat.updated_at).strftime("%Y-%m-%d %H:%M")
-        count = ctx.store.message_count(chat.id)
-        print(f"{chat.id:>5}  {when}  {count:>4} msgs  {chat.title}")
-    return 0
-
-
-def cmd_chats_show(ctx: Context, args: argparse.Namespace) -> int:
-    if args.json:
-        print(export_chat(ctx.store, args.id, "json"))
-    else:
-        print(export_chat(ctx.store, args.id, "md"), end="")
-    return 0
-
-
-def cmd_chats_export(ctx: Context, args: argparse.Namespace) -> int:
-    text = export_chat(ctx.store, args.id, args.format)
-    if args.output:
-        Path(args.output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        print(f"Wrote chat {args.id} to {args.output}")
-    else:
-        print(text, end="" if text.endswith("\n") else "\n")
-    return 0
-
-
-def cmd_chats_import(ctx: Context, args: argparse.Namespace) -> int:
-    from app.chat.export import import_json
-
-    try:
-        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise HearthError(f"Cannot read {args.file}: {exc}") from exc
-    chat = import_json(ctx.store, data)
-    print(
-        f"Imported {chat.title!r} as chat {chat.id} ({ctx.store.message_count(chat.id)} messages)"
-    )
-    return 0
-
-
-def add_parsers(commands: Any, models_cmds: Any) -> None:
-    info = models_cmds.add_parser("info", help="what a GGUF file holds, and the memory it needs")
-    info.add_argument("model", help="a library name or a .gguf path")
-    info.add_argument("--ctx", type=int, help="context length for the memory estimate")
-    info.add_argument("--json", action="store_true", help="machine-readable output")
-    info.set_defaults(handler=cmd_models_info)
-
-    chat = commands.add_parser(
-        "chat", help="chat with a model (one answer, or an interactive loop without PROMPT)"
-    )
-    chat.add_argument("model", help="a library name or a .gguf path")
-    chat.add_argument("prompt", nargs="?", help="the question; omit for an interactive chat")
-    chat.add_argument("--system", help="system prompt")
-    chat.add_argument("--chat", type=int, metavar="ID", help="continue this saved chat")
-    chat.add_argument("--no-save", action="store_true", help="do not keep this chat")
-    chat.add_argument("--json", action="store_true", help="print one JSON record with the stats")
-    chat.add_argument("--ctx", type=int, help="context length (default: the setting)")
-    chat.add_argument("--threads", type=int, help="CPU threads (default: physical cores)")
-    chat.add_argument("--format", help="chat format instead of the model's template")
-    chat.add_argument("--force", action="store_true", help="load even if memory looks too small")
-    chat.add_argument("--stop", action="append", help="stop at this text (repeatable)")
-    chat.add_argument(
-        "--docs", nargs="+", metavar="PATH", help="files or folders to answer from (with citations)"
-    )
-    chat.add_argument("--collection", metavar="NAME", help="answer from this document collection")
-    for name, kind in SAMPLING_FLAGS.items():
-        chat.add_argument("--" + name.replace("_", "-"), dest=name, type=kind)
-    chat.set_defaults(handler=cmd_chat)
-
-    chats = commands.add_parser("chats", help="saved chats")
-    chats_cmds = chats.add_subparsers(title="chats commands", metavar="ACTION", required=True)
-    c_list = chats_cmds.add_parser("list", help="saved chats, most recent first")
-    c_list.add_argument("--json", action="store_true", help="machine-readable output")
-    c_list.set_defaults(handler=cmd_chats_list)
-    c_show = chats_cmds.add_parser("show", help="the visible conversation of a chat")
-    c_show.add_argument("id", type=int)
-    c_show.add_argument("--json", action="store_true", help="every branch, as JSON")
-    c_show.set_defaults(handler=cmd_chats_show)
-    c_export = chats_cmds.add_parser("export", help="write a chat as Markdown or JSON")
-    c_export.add_argument("id", type=int)
-    c_export.add_argument("--format", choices=("md", "json"), default="md")
-    c_export.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
-    c_export.set_defaults(handler=cmd_chats_export)
-    c_import = chats_cmds.add_parser("import", help="a chat from a JSON export (all branches)")
-    c_import.add_argument("file")
-    c_import.set_defaults(handler=cmd_chats_import)

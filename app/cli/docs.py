@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from app.cli.parser import DEFAULT_COLLECTION
 from app.context import Context
 from app.documents.embeddings import Embedder, embed_documents, embedding_model_path
 from app.documents.grounding import source_label
@@ -17,8 +18,6 @@ from app.errors import HearthError, NotFoundError
 from app.hardware import physical_cores
 from app.store import Collection, Document, SourceRecord, Store
 from app.terminal import print_json, table
-
-DEFAULT_COLLECTION = "My documents"
 
 
 def open_embedder(store: Store) -> Embedder | None:
@@ -215,50 +214,6 @@ def cmd_docs_collections(ctx: Context, args: argparse.Namespace) -> int:
         print(table([[str(r["id"]), r["name"], str(r["documents"])] for r in records],
                     ["ID", "NAME", "DOCUMENTS"]))  # fmt: skip
     return 0
-
-
-def add_parsers(commands: Any) -> None:
-    docs = commands.add_parser("docs", help="documents to chat about: add, list, search")
-    cmds = docs.add_subparsers(title="docs commands", metavar="ACTION", required=True)
-
-    add = cmds.add_parser("add", help="index files or folders (PDF, DOCX, Markdown, HTML, ...)")
-    add.add_argument("paths", nargs="+", metavar="PATH")
-    owner = add.add_mutually_exclusive_group()
-    owner.add_argument(
-        "--collection", metavar="NAME", help=f"collection to add to (default: {DEFAULT_COLLECTION})"
-    )
-    owner.add_argument("--chat", type=int, metavar="ID", help="add to this chat instead")
-    add.set_defaults(handler=cmd_docs_add)
-
-    index = cmds.add_parser(
-        "index", help="finish interrupted indexing; embed passages that lack vectors"
-    )
-    index.set_defaults(handler=cmd_docs_index)
-
-    for name, handler, text in (
-        ("list", cmd_docs_list, "documents and their indexing state"),
-        ("search", cmd_docs_search, "ranked passages for a question, with file and page"),
-    ):
-        sub = cmds.add_parser(name, help=text)
-        if name == "search":
-            sub.add_argument("query")
-            sub.add_argument("-k", "--limit", type=int, default=5, help="passages to show")
-            sub.add_argument(
-                "--keywords-only", action="store_true", help="skip the embedding model"
-            )
-        scope = sub.add_mutually_exclusive_group()
-        scope.add_argument("--collection", metavar="NAME", help="only this collection")
-        scope.add_argument("--chat", type=int, metavar="ID", help="only what this chat can see")
-        sub.add_argument("--json", action="store_true", help="machine-readable output")
-        sub.set_defaults(handler=handler)
-
-    remove = cmds.add_parser("remove", help="forget documents (their files are untouched)")
-    remove.add_argument("ids", nargs="+", type=int, metavar="ID")
-    remove.set_defaults(handler=cmd_docs_remove)
-
-    collections = cmds.add_parser("collections", help="named collections any chat can attach")
-    collections.add_argument("--json", action="store_true", help="machine-readable output")
-    collections.set_defaults(handler=cmd_docs_collections)
 
 
 def require_ready(documents: list[Document], added: AddResult) -> None:

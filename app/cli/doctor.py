@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import platform
 import sqlite3
 import sys
@@ -13,6 +14,7 @@ from app import __version__
 from app.context import Context
 from app.engine.build import llama_build
 from app.hardware import cpu_info, free_disk_bytes, memory
+from app.terminal import print_json
 
 _PACKAGES = ("llama-cpp-python", "PySide6-Essentials", "huggingface_hub", "sqlite-utils", "psutil")
 
@@ -100,3 +102,12 @@ def format_report(data: dict[str, Any]) -> str:
             f"  system    {llama['system_info']}",
         ]
     return "\n".join(lines)
+
+
+def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
+    data = report(ctx)
+    if args.json:
+        print_json(data)
+    else:
+        print(format_report(data))
+    return 0

@@ -1,8 +1,10 @@
-"""The command line's model side: `hearth models list|import|rm|folders|search|files|pull|login`."""
+"""`hearth models …`: the library (list, import, rm, config, folders, info) and the hub
+(search, files, pull, downloads, login, logout)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from dataclasses import asdict
@@ -10,8 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from app.context import Context
-from app.errors import HearthError
+from app.engine.context_length import check_context
+from app.engine.gguf_file import GGUFHeader, validate_file
+from app.engine.memory import estimate_memory
+from app.errors import HearthError, NotFoundError
 from app.models.library import ImportMode, Library
+from app.store import ModelEntry
 from app.terminal import print_json, table
 from app.units import format_bytes, format_count, format_duration
 
@@ -300,66 +306,83 @@ def cmd_logout(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(models_cmds: Any) -> None:
-    p = models_cmds.add_parser("list", help="models in the library (scans the folders)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(handler=cmd_list)
+def resolve_model(ctx: Context, name_or_path: str) -> Path:
+    """A library model by name, or a .gguf path."""
+    return resolve_model_entry(ctx, name_or_path)[0]
 
-    p = models_cmds.add_parser("import", help="add a .gguf file from anywhere")
-    p.add_argument("path")
-    how = p.add_mutually_exclusive_group()
-    how.add_argument("--move", action="store_true", help="move it into the models folder")
-    how.add_argument("--link", action="store_true", help="use it where it is (never deleted)")
-    p.set_defaults(handler=cmd_import)
 
-    p = models_cmds.add_parser("rm", help="delete a model and its files")
-    p.add_argument("name", help="library name or path")
-    p.set_defaults(handler=cmd_rm)
+def resolve_model_entry(ctx: Context, name_or_path: str) -> tuple[Path, ModelEntry | None]:
+    """A library model by name, or a .gguf path, with its library entry when it has one."""
+    candidate = Path(name_or_path).expanduser()
+    if candidate.is_file():
+        try:
+            return candidate, ctx.store.find_model(str(candidate.resolve()))
+        except NotFoundError:
+            return candidate, None
+    try:
+        entry = ctx.store.find_model(name_or_path)
+        return Path(entry.path), entry
+    except NotFoundError:
+        raise HearthError(
+            f"No model called {name_or_path!r} in the library, and no such file. "
+            "See `hearth models list`, or give the path to a .gguf file."
+        ) from None
 
-    p = models_cmds.add_parser("config", help="a model's own threads, GPU layers, context, format")
-    p.add_argument("name", help="library name or path")
-    p.add_argument("--threads", help="CPU threads, or 'default'")
-    p.add_argument("--gpu-layers", dest="gpu_layers", help="layers on the GPU, or 'default'")
-    p.add_argument("--context-length", dest="context_length", help="tokens, or 'default'")
-    p.add_argument("--format", help="a named chat format, or 'model' for the file's template")
-    p.set_defaults(handler=cmd_config)
 
-    p = models_cmds.add_parser("folders", help="extra read-only folders (LM Studio, GPT4All, ...)")
-    p.add_argument("action", choices=("list", "add", "rm"), nargs="?", default="list")
-    p.add_argument("path", nargs="?")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(handler=cmd_folders)
+def model_summary(path: Path, header: GGUFHeader, n_ctx: int) -> dict[str, Any]:
+    estimate = estimate_memory(header, n_ctx)
+    return {
+        "path": str(path),
+        "name": header.name or path.stem,
+        "architecture": header.architecture,
+        "parameters": header.parameter_count,
+        "quantization": header.file_type_name,
+        "context_length": header.context_length,
+        "layers": header.block_count,
+        "embedding_length": header.embedding_length,
+        "heads": header.head_count,
+        "kv_heads": header.head_count_kv,
+        "vocab_size": header.vocab_size,
+        "chat_template": header.chat_template is not None,
+        "size_bytes": path.stat().st_size,
+        "memory_estimate": {
+            "context": min(n_ctx, header.context_length or n_ctx),
+            "weights_bytes": estimate.weights_bytes,
+            "kv_cache_bytes": estimate.kv_cache_bytes,
+            "compute_bytes": estimate.compute_bytes,
+            "total_bytes": estimate.total_bytes,
+        },
+    }
 
-    p = models_cmds.add_parser("search", help="search the Hugging Face Hub for GGUF models")
-    p.add_argument("query")
-    p.add_argument("--sort", choices=("downloads", "likes", "trending", "updated"),
-                   default="downloads")  # fmt: skip
-    p.add_argument("--page", type=int, default=0)
-    p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(handler=cmd_search)
 
-    p = models_cmds.add_parser("files", help="a repo's GGUF files and whether each fits here")
-    p.add_argument("repo")
-    p.add_argument("--revision", default="main")
-    p.add_argument("--no-header", action="store_true", help="do not read a file header")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(handler=cmd_files)
-
-    p = models_cmds.add_parser("pull", help="download a file (Ctrl+C pauses; run again to resume)")
-    p.add_argument("repo")
-    p.add_argument("file")
-    p.add_argument("--revision", default="main")
-    p.set_defaults(handler=cmd_pull)
-
-    p = models_cmds.add_parser("downloads", help="unfinished downloads (paused, failed)")
-    p.add_argument("--all", action="store_true", help="finished ones too")
-    p.add_argument("--cancel", type=int, metavar="ID", help="cancel one and delete its part file")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(handler=cmd_downloads)
-
-    p = models_cmds.add_parser("login", help="save a Hugging Face token for gated models")
-    p.add_argument("token", nargs="?")
-    p.set_defaults(handler=cmd_login)
-    p = models_cmds.add_parser("logout", help="forget the Hugging Face token")
-    p.set_defaults(handler=cmd_logout)
+def cmd_models_info(ctx: Context, args: argparse.Namespace) -> int:
+    path = resolve_model(ctx, args.model)
+    header = validate_file(path)
+    if args.ctx:
+        check_context(header.name or path.stem, header.context_length, args.ctx, "--ctx")
+    n_ctx = args.ctx or int(ctx.setting("context_length"))
+    info = model_summary(path, header, n_ctx)
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    mem = info["memory_estimate"]
+    params = info["parameters"]
+    rows = [
+        ("Name", info["name"]),
+        ("File", f"{info['path']} ({format_bytes(info['size_bytes'])})"),
+        ("Architecture", info["architecture"] or "unknown"),
+        ("Parameters", format_count(params)),
+        ("Quantization", info["quantization"] or "unknown"),
+        ("Context length", f"{info['context_length']:,}" if info["context_length"] else "unknown"),
+        ("Layers", str(info["layers"])),
+        ("Chat template", "yes" if info["chat_template"] else "no (a named format is used)"),
+        (
+            "Memory",
+            f"about {format_bytes(mem['total_bytes'])} at {mem['context']:,} tokens of context "
+            f"(weights {format_bytes(mem['weights_bytes'])}, KV cache "
+            f"{format_bytes(mem['kv_cache_bytes'])}, working {format_bytes(mem['compute_bytes'])})",
+        ),
+    ]
+    width = max(len(k) for k, _ in rows)
+    print("\n".join(f"{k.ljust(width)}  {v}" for k, v in rows))
+    return 0

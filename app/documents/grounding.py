@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from app.documents.search import Searcher
 from app.store import Chunk, Document, SourceRecord, Store
+
+if TYPE_CHECKING:  # loaded when a Grounder is made: exports and labels need no search
+    from app.documents.search import Searcher
 
 Mode = Literal["whole", "retrieval"]
 
@@ -100,7 +102,11 @@ class Grounder:
 
     def __init__(self, store: Store, searcher: Searcher | None = None) -> None:
         self.store = store
-        self.searcher = searcher or Searcher(store)
+        if searcher is None:
+            from app.documents.search import Searcher
+
+            searcher = Searcher(store)
+        self.searcher = searcher
 
     def ground(
         self,

@@ -6,11 +6,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.documents.embeddings import Embedder
 from app.store import Chunk, Document, Store
+
+if TYPE_CHECKING:  # the caller brings the embedder; searching by keywords needs no llama.cpp
+    from app.documents.embeddings import Embedder
 
 # Words that say nothing about where an answer is. FTS5 ANDs terms by default, which finds
 # nothing for most questions asked in a user's own words; we OR the meaningful ones and let

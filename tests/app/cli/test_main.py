@@ -139,7 +139,9 @@ def test_an_unexpected_failure_is_one_line_and_the_traceback_goes_to_the_log(
     def broken(ctx: object, args: object) -> int:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(cli, "cmd_doctor", broken)
+    import app.cli.doctor
+
+    monkeypatch.setattr(app.cli.doctor, "cmd_doctor", broken)
     assert cli.main(["doctor"]) == cli.EXIT_INTERNAL
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "RuntimeError: kaboom" in err and "Traceback" not in err

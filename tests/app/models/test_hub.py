@@ -185,13 +185,9 @@ def test_a_large_readme_is_not_downloaded(fake_hub: FakeHub, store: Store) -> No
 
 
 def test_unknown_repo_is_a_clear_error(fake_hub: FakeHub, store: Store) -> None:
-    with pytest.raises(
-        HubError, match="No repository called nobody/nothing on the Hugging Face"
-    ):
+    with pytest.raises(HubError, match="No repository called nobody/nothing on the Hugging Face"):
         client(store).files("nobody/nothing")
-    with pytest.raises(
-        HubError, match="No repository called nobody/nothing on the Hugging Face"
-    ):
+    with pytest.raises(HubError, match="No repository called nobody/nothing on the Hugging Face"):
         client(store).remote_header("nobody/nothing", "x.gguf")
 
 
