@@ -226,7 +226,7 @@ def test_words_in_most_passages_are_left_out_on_a_large_index(store: Store, tmp_
 def test_a_small_scope_in_a_large_index_still_finds_its_passages(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("app.store._KEYWORD_POOL", 3)  # as if the index were huge
+    monkeypatch.setattr("app.store.documents._KEYWORD_POOL", 3)  # as if the index were huge
     big, small = store.create_chat("big"), store.create_chat("small")
     crowd = []
     for i in range(6):  # short passages full of "boiler": the best matches of the index

@@ -1,0 +1,104 @@
+"""The SQL plumbing every table group shares: opening hearth.db (WAL, foreign keys),
+the one lock that serialises calls, transactions and the small query helpers."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ParamSpec, Self, TypeVar, cast
+
+from sqlite_utils import Database
+
+# sqlite3 as sqlite-utils chose it: pysqlite3 (extension loading) when installed.
+from sqlite_utils.utils import sqlite3  # type: ignore[attr-defined]
+
+from app.errors import StoreError
+from app.store import migrations
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def locked(method: Callable[P, R]) -> Callable[P, R]:
+    """Run a store method holding the store's lock (a store is shared between threads)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        store = cast("StoreBase", args[0])
+        with store._lock:
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+def fts_query(text: str) -> str:
+    """Quote each word so user input is never parsed as FTS5 syntax."""
+    words = [w for w in text.split() if w.strip('"')]
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+class StoreBase:
+    """One open connection and its lock; the table groups build their methods on it."""
+
+    def __init__(self, db: Database, path: Path) -> None:
+        self.db = db
+        self.path = path
+        self._lock = threading.RLock()
+
+    # ---------------------------------------------------------------- opening
+    @classmethod
+    def open(cls, path: Path, *, stop_before: str | None = None) -> Self:
+        """Open (creating if needed) and migrate the database at ``path``.
+
+        ``stop_before`` leaves the schema at an older version (for tests of migrations).
+        """
+        try:
+            conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
+            db = Database(conn)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA synchronous=NORMAL")
+            store = cls(db, path)
+            migrations.migrate(db, path, stop_before)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"Cannot open the database {path}: {exc}") from exc
+        return store
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        """How many of the known migrations this database has had (1 = first schema)."""
+        return migrations.schema_version(self.db)
+
+    @property
+    def journal_mode(self) -> str:
+        return str(self.db.execute("PRAGMA journal_mode").fetchone()[0])
+
+    @property
+    def foreign_keys(self) -> bool:
+        return bool(self.db.execute("PRAGMA foreign_keys").fetchone()[0])
+
+    # ---------------------------------------------------------------- helpers
+    def _all(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        return list(self.db.query(sql, params or []))
+
+    def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
+        rows = self._all(sql, params)
+        return rows[0] if rows else None
+
+    @contextmanager
+    def _atomic(self) -> Iterator[None]:
+        with self._lock, self.db.atomic():
+            yield
