@@ -82,3 +82,12 @@ def test_every_handler_the_parser_names_exists() -> None:
     assert len(names) > 20
     for name in names:
         assert callable(resolve_handler(name)), name
+
+
+def test_listing_chats_loads_neither_numpy_nor_llama_cpp() -> None:
+    """`hearth chats list` opens the data home and reads SQLite: NumPy (a third of the
+    start-up) and llama.cpp stay unloaded; NumPy still imports normally afterwards."""
+    loaded = modules_after("import app.cli.chats, app.context")
+    assert "sqlite_utils" in loaded
+    assert "numpy" not in loaded and "llama_cpp" not in loaded
+    assert "numpy" in modules_after("import app.store\nimport numpy")

@@ -8,6 +8,7 @@ is opened in WAL mode with foreign keys on; a ``Store`` may be shared between th
 
 from __future__ import annotations
 
+import app.store._sqlite_utils  # noqa: F401  (first: sqlite-utils without NumPy)
 from app.store.chats import ChatStore
 from app.store.documents import DocumentStore
 from app.store.downloads import DownloadStore
