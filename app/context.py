@@ -6,6 +6,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from app.hardware import physical_cores
 from app.logs import setup_logging
@@ -13,12 +14,16 @@ from app.paths import DataPaths, resolve_home
 from app.settings import SettingValue
 from app.store import Store
 
+if TYPE_CHECKING:
+    from app.models.services import ModelServices
+
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Context:
-    """What every front end (CLI, desktop, API) works with."""
+    """What every front end (CLI, desktop, API) works with: the paths, the store, the
+    effective settings, and the services built on them (``model_services``)."""
 
     paths: DataPaths
     store: Store
@@ -61,3 +66,11 @@ class Context:
         """Threads for llama.cpp: the setting, or one per physical core when it is 0."""
         value = int(self.setting("threads"))
         return value if value > 0 else physical_cores()
+
+    def model_services(self, **options: Any) -> ModelServices:
+        """Hub client, library and downloader on this data home, honouring offline mode
+        (``options`` go to ``ModelServices.build``)."""
+        from app.models.services import ModelServices  # huggingface_hub loads when used
+
+        options.setdefault("offline", bool(self.setting("offline")))
+        return ModelServices.build(self.store, self.models_dir, **options)

@@ -9,17 +9,21 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.context import Context
 from app.engine.context_length import check_context
 from app.engine.gguf_file import GGUFHeader, validate_file
 from app.engine.memory import estimate_memory
 from app.errors import HearthError, NotFoundError
+from app.models.files import shard_names
 from app.models.library import ImportMode, Library
 from app.store import ModelEntry
 from app.terminal import print_json, table
 from app.units import format_bytes, format_count, format_duration
+
+if TYPE_CHECKING:
+    from app.models.hub import HubClient
 
 
 def _library(ctx: Context) -> Library:
@@ -98,10 +102,8 @@ def cmd_folders(ctx: Context, args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- hub
-def _hub(ctx: Context) -> Any:
-    from app.models.hub import HubClient
-
-    return HubClient(ctx.store, offline=bool(ctx.setting("offline")))
+def _hub(ctx: Context) -> HubClient:
+    return ctx.model_services().hub
 
 
 def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
@@ -145,7 +147,7 @@ def cmd_files(ctx: Context, args: argparse.Namespace) -> int:
         except HearthError as exc:
             print(f"(could not read a model header: {exc})", file=sys.stderr)
     best = recommend(listing.entries, machine, n_ctx, header=header)
-    records = []
+    records: list[dict[str, Any]] = []
     for entry in listing.entries:
         verdict = (
             None
@@ -198,22 +200,9 @@ def cmd_files(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_pull(ctx: Context, args: argparse.Namespace) -> int:
     from app.cancel import CancelToken
-    from app.models.downloads import Downloader
 
-    library = _library(ctx)
-
-    def register(download: Any, path: Path) -> None:
-        library.register(
-            path, repo_id=download.repo_id, filename=download.filename, sha256=download.sha256
-        )
-
-    downloader = Downloader(
-        ctx.store, ctx.models_dir, offline=bool(ctx.setting("offline")), on_complete=register
-    )
-    names = [args.file]
-    if "-00001-of-" in args.file:  # a split model: fetch every part
-        total = int(args.file.rsplit("-of-", 1)[1].split(".")[0])
-        names = [args.file.replace("-00001-of-", f"-{i:05d}-of-") for i in range(1, total + 1)]
+    downloader = ctx.model_services().downloader  # a finished model joins the library
+    names = shard_names(args.file)  # a part of a split model: fetch every part
     token = CancelToken()
     for name in names:
         download = downloader.plan(args.repo, name, args.revision)
@@ -254,9 +243,7 @@ def _progress_line(p: Any) -> None:
 
 
 def cmd_downloads(ctx: Context, args: argparse.Namespace) -> int:
-    from app.models.downloads import Downloader
-
-    downloader = Downloader(ctx.store, ctx.models_dir, offline=True)
+    downloader = ctx.model_services(offline=True).downloader
     if args.cancel is not None:
         downloader.cancel(args.cancel)
         print(f"Cancelled download {args.cancel}; its partial file is deleted.")

@@ -22,6 +22,11 @@ def split_part(name: str) -> tuple[str, int, int] | None:
     return name[: match.start()], int(match[1]), int(match[2])
 
 
-def shard_name(stem: str, number: int, count: int) -> str:
-    """The file name of shard ``number`` of ``count`` (1-based)."""
-    return f"{stem}-{number:05d}-of-{count:05d}.gguf"
+def shard_names(name: str) -> list[str]:
+    """Every part of a split model, in order, given the name (or hub path) of any part;
+    ``[name]`` for a file that is not split."""
+    split = split_part(name)
+    if split is None:
+        return [name]
+    stem, _, count = split
+    return [f"{stem}-{number:05d}-of-{count:05d}.gguf" for number in range(1, count + 1)]

@@ -6,17 +6,18 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from app.engine.gguf_file import GGUFError, validate_file
 from app.errors import HearthError, NotFoundError
 from app.hardware import free_disk_bytes
 from app.models.catalog import is_embedding_model
-from app.models.files import is_projector_name, shard_name, split_part
-from app.store import ModelEntry, Store
+from app.models.files import is_projector_name, shard_names, split_part
+from app.store import Download, ModelEntry, Store
 from app.units import format_bytes
 
 log = logging.getLogger(__name__)
@@ -39,11 +40,7 @@ def is_projector(path: Path) -> bool:
 
 def shards_of(first: Path) -> list[Path]:
     """All files of a split model, given its first shard (or the file itself)."""
-    split = split_part(first.name)
-    if not split:
-        return [first]
-    stem, _, count = split
-    return [first.with_name(shard_name(stem, i, count)) for i in range(1, count + 1)]
+    return [first.with_name(name) for name in shard_names(first.name)]
 
 
 def model_files(folder: Path) -> Iterator[Path]:
@@ -74,6 +71,30 @@ class Library:
     def __init__(self, store: Store, models_dir: Path) -> None:
         self.store = store
         self.models_dir = models_dir
+        self._split_lock = threading.Lock()  # the last shard of a split model registers it once
+
+    def register_download(self, download: Download, path: Path) -> ModelEntry | None:
+        """A verified download joins the library; a split model once all its parts are here.
+
+        Returns the entry, or None for a vision projector (it loads beside a model, it is
+        not one) and for a shard whose siblings are still on their way. Safe to call from
+        several download threads at once.
+        """
+        if is_projector(path):
+            return None
+        parts = shards_of(path)
+        with self._split_lock:
+            if not all(p.is_file() for p in parts):
+                return None
+            try:
+                return self.register(
+                    parts[0],
+                    repo_id=download.repo_id,
+                    filename=PurePosixPath(download.filename).with_name(parts[0].name).as_posix(),
+                    sha256=download.sha256 if len(parts) == 1 else None,
+                )
+            except HearthError as exc:  # the downloader reports it as this download's error
+                raise HearthError(f"Downloaded, but Hearth can't use the file: {exc}") from exc
 
     # ------------------------------------------------------------- scanning
     def folders(self) -> list[tuple[Path, bool]]:

@@ -4,11 +4,10 @@ reported through signals carrying plain data."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
@@ -20,11 +19,13 @@ from app.engine.gguf_file import GGUFHeader
 from app.errors import HearthError
 from app.models.catalog import Starter, chat_suggestions
 from app.models.download_queue import DownloadQueue
-from app.models.downloads import Downloader, Progress
+from app.models.downloads import Progress
 from app.models.errors import OfflineError
+from app.models.files import shard_names
 from app.models.fit import Fit, Machine, fit, recommend
-from app.models.hub import GGUFEntry, HubClient, RepoListing, SearchPage
-from app.models.library import Library, is_embedding_entry, is_projector, shards_of
+from app.models.hub import GGUFEntry, RepoListing, SearchPage
+from app.models.library import is_embedding_entry
+from app.models.services import ModelServices
 from app.store import Download, ModelEntry, Store
 from app.units import format_count
 from ui.workers import Job, WorkerThread
@@ -49,11 +50,6 @@ class _JudgedRepo:
     listing: RepoListing
     rows: list[FileRow]
     about: str  # the model's shape from its header, or why the figures are estimates
-
-
-def split_parts(filename: str) -> list[str]:
-    """Every part of a split model given any of its names; the name itself otherwise."""
-    return [p.as_posix() for p in shards_of(Path(PurePosixPath(filename)))]
 
 
 def _describe_header(header: GGUFHeader, path: str) -> str:
@@ -104,16 +100,18 @@ class ModelsController(QObject):
         self.models_dir = Path(models_dir)
         self.offline = offline
         self.page_size = page_size
-        self.hub = HubClient(store, offline=offline, timeout=hub_timeout)
-        self.library = Library(store, self.models_dir)
-        self.downloader = Downloader(
+        services = ModelServices.build(
             store,
             self.models_dir,
             offline=offline,
+            hub_timeout=hub_timeout,
             retries=retries,
             backoff_seconds=backoff_seconds,
-            on_complete=self._register_download,
+            on_registered=lambda _entry: self._libraryFromThread.emit(self.store.list_models()),
         )
+        self.hub, self.library, self.downloader = (
+            services.hub, services.library, services.downloader,
+        )  # fmt: skip
         queued = Qt.ConnectionType.QueuedConnection
         self._progressFromThread.connect(self._on_progress, queued)
         self._finishedFromThread.connect(self._on_finished, queued)
@@ -137,7 +135,6 @@ class ModelsController(QObject):
         self._repo_seq = 0
         self._started = False
         self._closed = False
-        self._split_lock = threading.Lock()
 
     # ---------------------------------------------------------------- start
     def start(self) -> None:
@@ -257,11 +254,12 @@ class ModelsController(QObject):
         """Plan and queue a file (every part of a split model); errors arrive in words."""
 
         def call(_token: CancelToken, report: Callable[[Any], None]) -> None:
-            for name in split_parts(filename):
+            for name in shard_names(filename):
                 row = self.downloader.plan(repo_id, name)
                 report(row)
                 if row.status == "done" and Path(row.dest_path).is_file():
-                    self._register_download(row, Path(row.dest_path))
+                    if self.library.register_download(row, Path(row.dest_path)) is not None:
+                        self._libraryFromThread.emit(self.store.list_models())
                 elif row.status not in ("running", "verifying"):  # else: already under way
                     self._wait_until_let_go(row.id)
                     self.queue.submit(row.id)
@@ -316,25 +314,6 @@ class ModelsController(QObject):
         except HearthError:
             row = None
         self._finishedFromThread.emit(download_id, error or "", row)
-
-    def _register_download(self, download: Download, path: Path) -> None:
-        """On a download thread: a verified file joins the library (a split model once whole)."""
-        if is_projector(path):
-            return  # a vision projector loads beside a model; it is not one
-        parts = shards_of(path)
-        with self._split_lock:
-            if not all(p.is_file() for p in parts):
-                return  # the other parts are still on their way
-            try:
-                self.library.register(
-                    parts[0],
-                    repo_id=download.repo_id,
-                    filename=PurePosixPath(download.filename).with_name(parts[0].name).as_posix(),
-                    sha256=download.sha256 if len(parts) == 1 else None,
-                )
-            except HearthError as exc:  # the queue reports it as this download's error
-                raise HearthError(f"Downloaded, but Hearth can't use the file: {exc}") from exc
-        self._libraryFromThread.emit(self.store.list_models())
 
     def _on_progress(self, progress: Progress) -> None:
         if not self._closed:

@@ -105,6 +105,19 @@ def test_pull_lands_verified_in_the_library(tmp_path: Path, hub_with_models: Fak
     assert "already downloaded" in again.stdout
 
 
+def test_pull_of_a_split_model_fetches_every_part_and_lists_it_once(
+    tmp_path: Path, hub_with_models: FakeHub
+) -> None:
+    result = hearth(tmp_path, "models", "pull", TINY_REPO, "big-00002-of-00002.gguf")
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "models" / "acme" / "Tiny-Chat-GGUF"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "big-00001-of-00002.gguf", "big-00002-of-00002.gguf"
+    ]  # fmt: skip
+    [entry] = json.loads(hearth(tmp_path, "models", "list", "--json").stdout)
+    assert entry["path"] == str(folder / "big-00001-of-00002.gguf")
+
+
 def test_pull_of_a_gated_model_says_how_to_log_in(tmp_path: Path, hub_with_models: FakeHub) -> None:
     result = hearth(tmp_path, "models", "pull", "carol/Gated-Tiny-GGUF", "gated-tiny.Q4_K_M.gguf")
     assert result.returncode == 1
