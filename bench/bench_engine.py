@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from app import __version__  # noqa: E402
 from app.engine.build import llama_build  # noqa: E402
-from app.engine.engine import Engine, GenerationDone, LoadOptions, Sampling  # noqa: E402
+from app.engine.engine import Engine  # noqa: E402
+from app.engine.events import GenerationDone, LoadOptions, Sampling  # noqa: E402
 from app.hardware import cpu_info, physical_cores  # noqa: E402
 from tests.support.models import gemma_path  # noqa: E402
 

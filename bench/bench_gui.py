@@ -65,7 +65,7 @@ from app import __version__  # noqa: E402
 from app.chat.runner import load_options_for, sampling_for, turns_for  # noqa: E402
 from app.context import Context  # noqa: E402
 from app.engine.build import llama_build  # noqa: E402
-from app.engine.engine import GenerationDone, LoadedModel, Sampling  # noqa: E402
+from app.engine.events import GenerationDone, LoadedModel, Sampling  # noqa: E402
 from app.hardware import cpu_info  # noqa: E402
 from app.models.library import Library  # noqa: E402
 from app.store import Chat, ModelEntry, Store  # noqa: E402

@@ -18,10 +18,10 @@ from app.chat.runner import ChatEvent, ChatRunner, ChatTitled, MessageSaved, Sou
 from app.documents.embeddings import Embedder, embed_documents, embedding_model_path
 from app.documents.grounding import Grounder
 from app.documents.search import Searcher
-from app.engine.engine import (
+from app.engine.engine import Engine
+from app.engine.events import (
     ContextTrimmed,
     ContextUsed,
-    Engine,
     GenerationDone,
     LoadedModel,
     LoadOptions,

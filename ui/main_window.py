@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.chat.export import export_chat, import_json
 from app.context import Context
-from app.engine.engine import LoadedModel
+from app.engine.events import LoadedModel
 from app.errors import HearthError
 from app.hardware import process_memory
 from app.models.catalog import first_launch

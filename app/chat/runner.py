@@ -13,9 +13,9 @@ from app.chat.titles import require_text
 from app.documents.grounding import Grounder, Grounding
 from app.engine.chat_format import Turn
 from app.engine.context_length import check_context
-from app.engine.engine import (
+from app.engine.engine import Engine
+from app.engine.events import (
     ContextTrimmed,
-    Engine,
     Event,
     GenerationDone,
     LoadOptions,

@@ -24,7 +24,8 @@ from app.context import Context
 from app.documents.grounding import Grounder, source_label
 from app.documents.ingest import add_paths
 from app.documents.search import Searcher
-from app.engine.engine import ContextTrimmed, Engine, GenerationDone, TextDelta
+from app.engine.engine import Engine
+from app.engine.events import ContextTrimmed, GenerationDone, TextDelta
 from app.errors import HearthError
 from app.store import SourceRecord, Store
 

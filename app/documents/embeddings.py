@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from app.cancel import CancelToken
-from app.engine.engine import Engine, LoadOptions
+from app.engine.engine import Engine
+from app.engine.events import LoadOptions
 from app.errors import HearthError, NotFoundError
 from app.store import Document, Store
 

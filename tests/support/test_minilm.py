@@ -9,7 +9,8 @@ from pathlib import Path
 import llama_cpp
 import pytest
 
-from app.engine.engine import Engine, LoadOptions
+from app.engine.engine import Engine
+from app.engine.events import LoadOptions
 from tests.support import minilm
 
 CAT = "A cat sat on the warm windowsill"

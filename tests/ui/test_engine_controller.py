@@ -10,7 +10,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app.chat.runner import ChatEvent
-from app.engine.engine import GenerationDone, LoadOptions
+from app.engine.events import GenerationDone, LoadOptions
 from app.store import Store
 from tests.conftest import GgufFiles
 from ui.engine_controller import EngineController
@@ -97,7 +97,7 @@ def test_unload_frees_the_model(
 
 
 def test_text_pieces_are_joined_before_crossing_threads_and_nothing_is_lost() -> None:
-    from app.engine.engine import ContextTrimmed, TextDelta
+    from app.engine.events import ContextTrimmed, TextDelta
     from ui.engine_controller import batched_text
 
     trimmed = ContextTrimmed((1, 2), 100, 256)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.context import Context
-from app.engine.engine import GenerationDone
+from app.engine.events import GenerationDone
 from tests.app import conftest as hub_fixtures
 from tests.conftest import GgufFiles
 from tests.support.fake_hub import FakeHub

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from app.chat.runner import SourcesUsed, load_options_for, turns_for
 from app.chat.titles import title_for_documents
-from app.engine.engine import ContextTrimmed, LoadedModel
+from app.engine.events import ContextTrimmed, LoadedModel
 from app.errors import HearthError
 from app.store import Message, ModelEntry, SourceRecord, Store
 from ui.chat.composer import Composer

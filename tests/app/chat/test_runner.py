@@ -12,7 +12,8 @@ from app.cancel import CancelToken
 from app.chat.export import export_chat
 from app.chat.runner import ChatRunner, ChatTitled, MessageSaved, load_options_for, sampling_for
 from app.chat.titles import BlankMessageError
-from app.engine.engine import Engine, GenerationDone, LoadOptions, Sampling, TextDelta
+from app.engine.engine import Engine
+from app.engine.events import GenerationDone, LoadOptions, Sampling, TextDelta
 from app.store import Store
 
 FAST = Sampling(temperature=0.0, max_tokens=12, seed=3)

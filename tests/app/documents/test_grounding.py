@@ -14,7 +14,8 @@ from app.chat.runner import ChatRunner, MessageSaved, SourcesUsed
 from app.documents.grounding import INSTRUCTION, Grounder, render_prompt, source_label
 from app.documents.ingest import Indexer, add_paths
 from app.engine.chat_format import Turn
-from app.engine.engine import Engine, LoadOptions, Sampling
+from app.engine.engine import Engine
+from app.engine.events import LoadOptions, Sampling
 from app.store import SourceRecord, Store
 from tests.support.documents import make_pdf
 

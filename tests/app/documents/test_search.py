@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from app.documents.embeddings import Embedder, embed_documents, prefixes_for
 from app.documents.ingest import Indexer, add_paths
 from app.documents.search import Searcher, keyword_query
-from app.engine.engine import Engine, LoadOptions
+from app.engine.engine import Engine
+from app.engine.events import LoadOptions
 from app.store import Store
 from tests.support.minilm import minilm_path
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from app.engine.context_length import ContextTooLong, choose_context
-from app.engine.engine import ContextTooSmall, Engine, LoadOptions, Sampling
+from app.engine.engine import Engine
+from app.engine.events import ContextTooSmall, LoadOptions, Sampling
 from app.models.library import Library
 from app.store import Store
 from tests.app.cli.test_chat import hearth

@@ -13,10 +13,10 @@ import pytest
 from app.cancel import CancelToken
 from app.engine import engine as engine_module
 from app.engine.chat_format import TemplateError
-from app.engine.engine import (
+from app.engine.engine import Engine
+from app.engine.events import (
     ContextTooSmall,
     ContextTrimmed,
-    Engine,
     EngineBusy,
     Event,
     GenerationDone,

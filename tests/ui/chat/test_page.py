@@ -14,7 +14,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from app.engine.engine import LoadOptions
+from app.engine.events import LoadOptions
 from app.store import Message, MessageStats, Store
 from tests.conftest import GgufFiles
 from ui.chat.composer import Composer

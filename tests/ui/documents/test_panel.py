@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from app.context import Context
 from app.documents.ingest import IndexProgress, add_paths
-from app.engine.engine import LoadOptions
+from app.engine.events import LoadOptions
 from app.store import SourceRecord, Store
 from tests.support.documents import make_docx, make_pdf, sample_pages
 from ui.application import build_window, create_application
