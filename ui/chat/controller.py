@@ -1,33 +1,27 @@
 """The desktop's handle on the chat list: grouped by day, new, rename, delete with undo,
 search, per-chat settings and saved presets. Widgets call it and react to its signals.
 
-Presets live in ``<data home>/presets.json`` (there is no table for them): a small,
-human-readable file of named system prompts and sampling overrides.
+Presets and the rules for a chat's parameters live in ``app.chat.presets`` and
+``app.chat.params``; this module only turns their results and errors into signals.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
-from app.chat.runner import SAMPLING_SETTINGS, check_chat_context
+from app.chat.params import chat_params
+from app.chat.presets import Preset, Presets
+from app.chat.runner import check_chat_context
 from app.errors import HearthError
-from app.settings import SettingValue, declaration
+from app.settings import SettingValue
 from app.store import Chat, SearchHit, Store
 
 UNDO_SECONDS = 8.0
-PRESETS_FILE = "presets.json"
-
-# The chat parameters the chat settings panel owns: sampling overrides, the context
-# length and stop strings. Anything else a chat's params hold is kept as it is.
-OVERRIDE_SETTINGS: tuple[str, ...] = (*SAMPLING_SETTINGS, "context_length")
-STOP_KEY = "stop"
 
 
 # ------------------------------------------------------------------ grouping
@@ -63,69 +57,6 @@ def group_by_day(chats: Iterable[Chat], now: datetime) -> list[ChatGroup]:
     return [ChatGroup(label, tuple(items)) for label, items in buckets.items() if items]
 
 
-# ------------------------------------------------------------------- presets
-@dataclass(frozen=True)
-class Preset:
-    """A reusable chat set-up: system prompt and parameters (overrides, stop strings)."""
-
-    name: str
-    system_prompt: str = ""
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-def load_presets(path: Path) -> dict[str, Preset]:
-    """Presets from ``path`` (none when the file does not exist yet)."""
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        entries = data["presets"]
-        return {
-            str(name): Preset(
-                str(name),
-                str(entry.get("system_prompt", "")),
-                dict(entry.get("params", {})),
-            )
-            for name, entry in entries.items()
-        }
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise HearthError(f"The presets file {path} cannot be read ({exc}).") from None
-
-
-def save_presets(path: Path, presets: Mapping[str, Preset]) -> None:
-    """Write every preset to ``path`` at once (a crash leaves the old file whole)."""
-    payload = {
-        "version": 1,
-        "presets": {
-            name: {"system_prompt": p.system_prompt, "params": p.params}
-            for name, p in sorted(presets.items(), key=lambda item: item[0].casefold())
-        },
-    }
-    partial = path.with_name(path.name + ".part")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
-        partial.replace(path)
-    except OSError as exc:
-        raise HearthError(f"The presets could not be saved to {path} ({exc.strerror}).") from None
-
-
-def chat_params(
-    existing: Mapping[str, Any], overrides: Mapping[str, object], stop: Sequence[str]
-) -> dict[str, Any]:
-    """A chat's new params: the panel's overrides (each checked against its declaration)
-    and stop strings replace the old ones; keys the panel does not own are kept."""
-    params = {k: v for k, v in existing.items() if k not in (*OVERRIDE_SETTINGS, STOP_KEY)}
-    for name, value in overrides.items():
-        if name not in OVERRIDE_SETTINGS:
-            raise HearthError(f"{name} cannot be set per chat")
-        params[name] = declaration(name).parse(value)
-    kept = [s for s in stop if s]
-    if kept:
-        params[STOP_KEY] = kept
-    return params
-
-
 # ---------------------------------------------------------------- controller
 class ChatsController(QObject):
     """Chats for the sidebar and the chat settings panel, through the store.
@@ -158,7 +89,7 @@ class ChatsController(QObject):
         super().__init__(parent)
         self._store = store
         self._now = now
-        self.presets_path = data_home / PRESETS_FILE
+        self._presets = Presets(data_home)
         self._pending: Chat | None = None
         self._undo_timer = QTimer(self)
         self._undo_timer.setSingleShot(True)
@@ -167,6 +98,11 @@ class ChatsController(QObject):
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
+
+    @property
+    def presets_path(self) -> Path:
+        """The presets file this controller reads and writes."""
+        return self._presets.path
 
     # ------------------------------------------------------------------ list
     def groups(self) -> list[ChatGroup]:
@@ -297,25 +233,17 @@ class ChatsController(QObject):
     def presets(self) -> list[Preset]:
         """Saved presets by name (a damaged file is reported and reads as none)."""
         try:
-            found = load_presets(self.presets_path)
+            return self._presets.all()
         except HearthError as exc:
             self.failed.emit(str(exc))
             return []
-        return sorted(found.values(), key=lambda p: p.name.casefold())
 
     def save_preset(
         self, name: str, *, system_prompt: str, overrides: Mapping[str, object], stop: Sequence[str]
     ) -> bool:
         """Save (or replace) a preset under ``name``."""
-        name = name.strip()
-        if not name:
-            self.failed.emit("Give the preset a name first.")
-            return False
         try:
-            params = chat_params({}, overrides, stop)
-            found = load_presets(self.presets_path)
-            found[name] = Preset(name, system_prompt, params)
-            save_presets(self.presets_path, found)
+            self._presets.add(name, system_prompt=system_prompt, overrides=overrides, stop=stop)
         except HearthError as exc:
             self.failed.emit(str(exc))
             return False
@@ -324,36 +252,11 @@ class ChatsController(QObject):
 
     def delete_preset(self, name: str) -> bool:
         try:
-            found = load_presets(self.presets_path)
-            if found.pop(name, None) is None:
+            if not self._presets.remove(name):
                 return False
-            save_presets(self.presets_path, found)
         except HearthError as exc:
             self.failed.emit(str(exc))
             return False
         self.presetsChanged.emit(self.presets())
         return True
 
-
-def stop_strings_to_text(stop: Iterable[str]) -> str:
-    """Stop strings one per line, with newlines and tabs written as \\n and \\t."""
-    escaped = (s.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t") for s in stop)
-    return "\n".join(escaped)
-
-
-def stop_strings_from_text(text: str) -> list[str]:
-    """The reverse of ``stop_strings_to_text``; blank lines are ignored."""
-    out: list[str] = []
-    for line in text.splitlines():
-        if not line:
-            continue
-        decoded: list[str] = []
-        chars = iter(line)
-        for ch in chars:
-            if ch != "\\":
-                decoded.append(ch)
-                continue
-            nxt = next(chars, "")
-            decoded.append({"n": "\n", "t": "\t", "\\": "\\"}.get(nxt, "\\" + nxt))
-        out.append("".join(decoded))
-    return out
