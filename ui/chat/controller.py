@@ -1,5 +1,7 @@
-"""The desktop's handle on the chat list: grouped by day, new, rename, delete with undo,
-search, per-chat settings and saved presets. Widgets call it and react to its signals.
+"""The desktop's handles on chats. ``ChatsController``: the chat list (grouped by day, new,
+rename, delete with undo, search), per-chat settings and saved presets; widgets call it and
+react to its signals. ``ChatController``: the chat page's one way to the store for the
+open chat (its thread, branches, messages, the library's models).
 
 Presets and the rules for a chat's parameters live in ``app.chat.presets`` and
 ``app.chat.params``; this module only turns their results and errors into signals.
@@ -16,10 +18,11 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from app.chat.params import chat_params
 from app.chat.presets import Preset, Presets
-from app.chat.runner import check_chat_context
+from app.chat.runner import check_chat_context, load_options_for
+from app.engine.engine import LoadOptions
 from app.errors import HearthError
 from app.settings import SettingValue
-from app.store import Chat, SearchHit, Store
+from app.store import Chat, Message, ModelEntry, SearchHit, SourceRecord, Store
 
 UNDO_SECONDS = 8.0
 
@@ -260,3 +263,87 @@ class ChatsController(QObject):
         self.presetsChanged.emit(self.presets())
         return True
 
+
+# ------------------------------------------------------------ the open chat
+def sibling_positions(messages: list[Message]) -> dict[int, tuple[int, int]]:
+    """id → (1-based position, count) among the messages sharing its parent, for every
+    message that has alternatives."""
+    groups: dict[int | None, list[int]] = {}
+    for message in messages:
+        groups.setdefault(message.parent_id, []).append(message.id)
+    positions: dict[int, tuple[int, int]] = {}
+    for ids in groups.values():
+        if len(ids) > 1:
+            ordered = sorted(ids)
+            for index, message_id in enumerate(ordered, start=1):
+                positions[message_id] = (index, len(ordered))
+    return positions
+
+
+@dataclass(frozen=True)
+class ChatThread:
+    """What the page shows of a chat: its active branch (root → leaf), where each message
+    with alternatives stands among them, and the passages answers from documents were given."""
+
+    messages: list[Message]
+    siblings: dict[int, tuple[int, int]]  # id → (1-based position, count)
+    sources: dict[int, list[SourceRecord]]  # answer id → its sources
+
+
+class ChatController:
+    """The chat page's one owner of store calls for the chat it shows: reading the chat and
+    its thread, starting a chat, switching branches, deleting messages, the library's models
+    and how to load one for the chat.
+
+    Each call is a quick SQLite read or write and runs on the caller's (the GUI) thread;
+    answers are written by the EngineController on its own. Store errors (HearthError)
+    reach the caller, which says them in words.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def chat(self, chat_id: int) -> Chat:
+        return self._store.get_chat(chat_id)
+
+    def new_chat(self, title: str | None = None, *, model: str | None = None) -> Chat:
+        """A new chat, named by its first message unless ``title`` says otherwise."""
+        return self._store.create_chat(title, auto_title=True, model=model)
+
+    def thread(self, chat_id: int) -> ChatThread:
+        messages = self._store.thread(chat_id)
+        siblings = sibling_positions(self._store.all_messages(chat_id))
+        # Only answers that used documents carry sources: one small read each.
+        sources = {
+            m.id: self._store.message_sources(m.id)
+            for m in messages
+            if m.role == "assistant" and "documents_mode" in m.meta
+        }
+        return ChatThread(messages, siblings, sources)
+
+    def switch_branch(self, message_id: int, step: int) -> bool:
+        """Show the version ``step`` (-1 or +1) away from ``message_id`` among its siblings;
+        False when there is none that way."""
+        ids = [m.id for m in self._store.siblings(message_id)]
+        if message_id not in ids:
+            return False
+        target = ids.index(message_id) + step
+        if not 0 <= target < len(ids):
+            return False
+        self._store.select_branch(ids[target])
+        return True
+
+    def delete_message(self, message_id: int) -> None:
+        """Delete a message and what branches from it (the rest of the chat stays)."""
+        self._store.delete_message(message_id)
+
+    def models(self) -> list[ModelEntry]:
+        """The library's models, for the model picker."""
+        return self._store.list_models()
+
+    def model(self, model_id: int) -> ModelEntry | None:
+        return next((m for m in self._store.list_models() if m.id == model_id), None)
+
+    def load_options(self, model: ModelEntry, chat: Chat | None) -> LoadOptions:
+        """How to load ``model`` for ``chat``: settings, the model's and the chat's own."""
+        return load_options_for(self._store, model=model, chat=chat)

@@ -18,6 +18,7 @@ from app.engine.engine import LoadOptions
 from app.store import Message, MessageStats, Store
 from tests.conftest import GgufFiles
 from ui.chat.composer import Composer
+from ui.chat.controller import ChatController
 from ui.chat.page import NO_LIBRARY_REASON, ChatPage
 from ui.chat.view import PAGE_SIZE, ChatView, MessageWidget, RichText, stats_text
 from ui.engine_controller import EngineController
@@ -56,7 +57,7 @@ def short_answers(store: Store) -> None:
 
 
 def make_page(store: Store, controller: EngineController, qtbot: QtBot) -> ChatPage:
-    page = ChatPage(store, controller)
+    page = ChatPage(ChatController(store), controller)
     qtbot.addWidget(page)
     page.resize(960, 720)
     page.show()
