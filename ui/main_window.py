@@ -42,7 +42,7 @@ from app.models.catalog import first_launch
 from app.models.fit import Machine
 from app.units import format_bytes
 from resources import resource_path
-from ui.chat.controller import ChatsController
+from ui.chat.controller import ChatController, ChatsController
 from ui.chat.page import ChatPage
 from ui.chat.settings_panel import ChatSettingsPanel
 from ui.chat.sidebar import Sidebar
@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         # ---- pages
         self.sidebar = Sidebar(self.chats)
         self.welcome = WelcomePage()
-        self.chat_page = ChatPage(store, self.engine, documents=self.documents)
+        self.chat_page = ChatPage(ChatController(store), self.engine, documents=self.documents)
         self.models_page = ModelsPage(self.models)
         self.chat_panel = ChatSettingsPanel(self.chats)
         self.chat_panel.setMinimumWidth(300)

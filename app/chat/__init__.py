@@ -1,1 +1,2 @@
-"""Chats as conversations: the runner that answers, titles, presets, export, rendering."""
+"""Chats as conversations: the runner that answers, a chat's own parameters, presets,
+titles, export, rendering."""

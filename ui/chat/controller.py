@@ -1,33 +1,30 @@
-"""The desktop's handle on the chat list: grouped by day, new, rename, delete with undo,
-search, per-chat settings and saved presets. Widgets call it and react to its signals.
+"""The desktop's handles on chats. ``ChatsController``: the chat list (grouped by day, new,
+rename, delete with undo, search), per-chat settings and saved presets; widgets call it and
+react to its signals. ``ChatController``: the chat page's one way to the store for the
+open chat (its thread, branches, messages, the library's models).
 
-Presets live in ``<data home>/presets.json`` (there is no table for them): a small,
-human-readable file of named system prompts and sampling overrides.
+Presets and the rules for a chat's parameters live in ``app.chat.presets`` and
+``app.chat.params``; this module only turns their results and errors into signals.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
-from app.chat.runner import SAMPLING_SETTINGS, check_chat_context
+from app.chat.params import chat_params
+from app.chat.presets import Preset, Presets
+from app.chat.runner import check_chat_context, load_options_for
+from app.engine.events import LoadOptions
 from app.errors import HearthError
-from app.settings import SettingValue, declaration
-from app.store import Chat, SearchHit, Store
+from app.settings import SettingValue
+from app.store import Chat, Message, ModelEntry, SearchHit, SourceRecord, Store
 
 UNDO_SECONDS = 8.0
-PRESETS_FILE = "presets.json"
-
-# The chat parameters the chat settings panel owns: sampling overrides, the context
-# length and stop strings. Anything else a chat's params hold is kept as it is.
-OVERRIDE_SETTINGS: tuple[str, ...] = (*SAMPLING_SETTINGS, "context_length")
-STOP_KEY = "stop"
 
 
 # ------------------------------------------------------------------ grouping
@@ -63,69 +60,6 @@ def group_by_day(chats: Iterable[Chat], now: datetime) -> list[ChatGroup]:
     return [ChatGroup(label, tuple(items)) for label, items in buckets.items() if items]
 
 
-# ------------------------------------------------------------------- presets
-@dataclass(frozen=True)
-class Preset:
-    """A reusable chat set-up: system prompt and parameters (overrides, stop strings)."""
-
-    name: str
-    system_prompt: str = ""
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-def load_presets(path: Path) -> dict[str, Preset]:
-    """Presets from ``path`` (none when the file does not exist yet)."""
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        entries = data["presets"]
-        return {
-            str(name): Preset(
-                str(name),
-                str(entry.get("system_prompt", "")),
-                dict(entry.get("params", {})),
-            )
-            for name, entry in entries.items()
-        }
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise HearthError(f"The presets file {path} cannot be read ({exc}).") from None
-
-
-def save_presets(path: Path, presets: Mapping[str, Preset]) -> None:
-    """Write every preset to ``path`` at once (a crash leaves the old file whole)."""
-    payload = {
-        "version": 1,
-        "presets": {
-            name: {"system_prompt": p.system_prompt, "params": p.params}
-            for name, p in sorted(presets.items(), key=lambda item: item[0].casefold())
-        },
-    }
-    partial = path.with_name(path.name + ".part")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
-        partial.replace(path)
-    except OSError as exc:
-        raise HearthError(f"The presets could not be saved to {path} ({exc.strerror}).") from None
-
-
-def chat_params(
-    existing: Mapping[str, Any], overrides: Mapping[str, object], stop: Sequence[str]
-) -> dict[str, Any]:
-    """A chat's new params: the panel's overrides (each checked against its declaration)
-    and stop strings replace the old ones; keys the panel does not own are kept."""
-    params = {k: v for k, v in existing.items() if k not in (*OVERRIDE_SETTINGS, STOP_KEY)}
-    for name, value in overrides.items():
-        if name not in OVERRIDE_SETTINGS:
-            raise HearthError(f"{name} cannot be set per chat")
-        params[name] = declaration(name).parse(value)
-    kept = [s for s in stop if s]
-    if kept:
-        params[STOP_KEY] = kept
-    return params
-
-
 # ---------------------------------------------------------------- controller
 class ChatsController(QObject):
     """Chats for the sidebar and the chat settings panel, through the store.
@@ -158,7 +92,7 @@ class ChatsController(QObject):
         super().__init__(parent)
         self._store = store
         self._now = now
-        self.presets_path = data_home / PRESETS_FILE
+        self._presets = Presets(data_home)
         self._pending: Chat | None = None
         self._undo_timer = QTimer(self)
         self._undo_timer.setSingleShot(True)
@@ -167,6 +101,11 @@ class ChatsController(QObject):
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
+
+    @property
+    def presets_path(self) -> Path:
+        """The presets file this controller reads and writes."""
+        return self._presets.path
 
     # ------------------------------------------------------------------ list
     def groups(self) -> list[ChatGroup]:
@@ -297,25 +236,17 @@ class ChatsController(QObject):
     def presets(self) -> list[Preset]:
         """Saved presets by name (a damaged file is reported and reads as none)."""
         try:
-            found = load_presets(self.presets_path)
+            return self._presets.all()
         except HearthError as exc:
             self.failed.emit(str(exc))
             return []
-        return sorted(found.values(), key=lambda p: p.name.casefold())
 
     def save_preset(
         self, name: str, *, system_prompt: str, overrides: Mapping[str, object], stop: Sequence[str]
     ) -> bool:
         """Save (or replace) a preset under ``name``."""
-        name = name.strip()
-        if not name:
-            self.failed.emit("Give the preset a name first.")
-            return False
         try:
-            params = chat_params({}, overrides, stop)
-            found = load_presets(self.presets_path)
-            found[name] = Preset(name, system_prompt, params)
-            save_presets(self.presets_path, found)
+            self._presets.add(name, system_prompt=system_prompt, overrides=overrides, stop=stop)
         except HearthError as exc:
             self.failed.emit(str(exc))
             return False
@@ -324,10 +255,8 @@ class ChatsController(QObject):
 
     def delete_preset(self, name: str) -> bool:
         try:
-            found = load_presets(self.presets_path)
-            if found.pop(name, None) is None:
+            if not self._presets.remove(name):
                 return False
-            save_presets(self.presets_path, found)
         except HearthError as exc:
             self.failed.emit(str(exc))
             return False
@@ -335,25 +264,86 @@ class ChatsController(QObject):
         return True
 
 
-def stop_strings_to_text(stop: Iterable[str]) -> str:
-    """Stop strings one per line, with newlines and tabs written as \\n and \\t."""
-    escaped = (s.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t") for s in stop)
-    return "\n".join(escaped)
+# ------------------------------------------------------------ the open chat
+def sibling_positions(messages: list[Message]) -> dict[int, tuple[int, int]]:
+    """id → (1-based position, count) among the messages sharing its parent, for every
+    message that has alternatives."""
+    groups: dict[int | None, list[int]] = {}
+    for message in messages:
+        groups.setdefault(message.parent_id, []).append(message.id)
+    positions: dict[int, tuple[int, int]] = {}
+    for ids in groups.values():
+        if len(ids) > 1:
+            ordered = sorted(ids)
+            for index, message_id in enumerate(ordered, start=1):
+                positions[message_id] = (index, len(ordered))
+    return positions
 
 
-def stop_strings_from_text(text: str) -> list[str]:
-    """The reverse of ``stop_strings_to_text``; blank lines are ignored."""
-    out: list[str] = []
-    for line in text.splitlines():
-        if not line:
-            continue
-        decoded: list[str] = []
-        chars = iter(line)
-        for ch in chars:
-            if ch != "\\":
-                decoded.append(ch)
-                continue
-            nxt = next(chars, "")
-            decoded.append({"n": "\n", "t": "\t", "\\": "\\"}.get(nxt, "\\" + nxt))
-        out.append("".join(decoded))
-    return out
+@dataclass(frozen=True)
+class ChatThread:
+    """What the page shows of a chat: its active branch (root → leaf), where each message
+    with alternatives stands among them, and the passages answers from documents were given."""
+
+    messages: list[Message]
+    siblings: dict[int, tuple[int, int]]  # id → (1-based position, count)
+    sources: dict[int, list[SourceRecord]]  # answer id → its sources
+
+
+class ChatController:
+    """The chat page's one owner of store calls for the chat it shows: reading the chat and
+    its thread, starting a chat, switching branches, deleting messages, the library's models
+    and how to load one for the chat.
+
+    Each call is a quick SQLite read or write and runs on the caller's (the GUI) thread;
+    answers are written by the EngineController on its own. Store errors (HearthError)
+    reach the caller, which says them in words.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def chat(self, chat_id: int) -> Chat:
+        return self._store.get_chat(chat_id)
+
+    def new_chat(self, title: str | None = None, *, model: str | None = None) -> Chat:
+        """A new chat, named by its first message unless ``title`` says otherwise."""
+        return self._store.create_chat(title, auto_title=True, model=model)
+
+    def thread(self, chat_id: int) -> ChatThread:
+        messages = self._store.thread(chat_id)
+        siblings = sibling_positions(self._store.all_messages(chat_id))
+        # Only answers that used documents carry sources: one small read each.
+        sources = {
+            m.id: self._store.message_sources(m.id)
+            for m in messages
+            if m.role == "assistant" and "documents_mode" in m.meta
+        }
+        return ChatThread(messages, siblings, sources)
+
+    def switch_branch(self, message_id: int, step: int) -> bool:
+        """Show the version ``step`` (-1 or +1) away from ``message_id`` among its siblings;
+        False when there is none that way."""
+        ids = [m.id for m in self._store.siblings(message_id)]
+        if message_id not in ids:
+            return False
+        target = ids.index(message_id) + step
+        if not 0 <= target < len(ids):
+            return False
+        self._store.select_branch(ids[target])
+        return True
+
+    def delete_message(self, message_id: int) -> None:
+        """Delete a message and what branches from it (the rest of the chat stays)."""
+        self._store.delete_message(message_id)
+
+    def models(self) -> list[ModelEntry]:
+        """The library's models, for the model picker."""
+        return self._store.list_models()
+
+    def model(self, model_id: int) -> ModelEntry | None:
+        return next((m for m in self._store.list_models() if m.id == model_id), None)
+
+    def load_options(self, model: ModelEntry, chat: Chat | None) -> LoadOptions:
+        """How to load ``model`` for ``chat``: settings, the model's and the chat's own."""
+        return load_options_for(self._store, model=model, chat=chat)

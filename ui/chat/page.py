@@ -1,6 +1,7 @@
 """The chat page: header (title, model picker, load), the conversation, the chat's
-documents and the composer, wired to the store (reads, new chats, branch switches), the
-EngineController and the DocumentsController (files dropped on the page are added)."""
+documents and the composer, wired to the ChatController (reads, new chats, branch
+switches), the EngineController and the DocumentsController (files dropped on the page are
+added)."""
 
 from __future__ import annotations
 
@@ -26,12 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.chat.runner import SourcesUsed, load_options_for, turns_for
-from app.chat.titles import title_for_documents
+from app.chat.runner import SourcesUsed, turns_for
+from app.chat.titles import DEFAULT_TITLE, title_for_documents
 from app.engine.events import ContextTrimmed, LoadedModel
 from app.errors import HearthError
-from app.store import Message, ModelEntry, SourceRecord, Store
+from app.store import Message, ModelEntry, Store
 from ui.chat.composer import Composer
+from ui.chat.controller import ChatController
 from ui.chat.view import ChatView
 from ui.documents.controller import DocumentsController
 from ui.documents.panel import DocumentsPanel
@@ -43,21 +45,6 @@ NO_MODEL_REASON = "Load a model to start chatting"
 NO_LIBRARY_REASON = "Add a model to your library to start chatting"
 
 
-def sibling_positions(messages: list[Message]) -> dict[int, tuple[int, int]]:
-    """id → (1-based position, count) among the messages sharing its parent, for every
-    message that has alternatives."""
-    groups: dict[int | None, list[int]] = {}
-    for message in messages:
-        groups.setdefault(message.parent_id, []).append(message.id)
-    positions: dict[int, tuple[int, int]] = {}
-    for ids in groups.values():
-        if len(ids) > 1:
-            ordered = sorted(ids)
-            for index, message_id in enumerate(ordered, start=1):
-                positions[message_id] = (index, len(ordered))
-    return positions
-
-
 class ChatPage(QWidget):
     chatChanged = Signal(int)  # a chat was created or renamed
     chatOpened = Signal(object)  # int | None: the chat the page now shows, however it came
@@ -66,7 +53,7 @@ class ChatPage(QWidget):
 
     def __init__(
         self,
-        store: Store,
+        chats: ChatController | Store,
         engine: EngineController,
         parent: QWidget | None = None,
         *,
@@ -74,7 +61,9 @@ class ChatPage(QWidget):
     ):
         super().__init__(parent)
         self.setObjectName("chatPage")
-        self._store = store
+        # A bare Store (as older callers pass) gets its own controller: the page itself
+        # never calls the store.
+        self._chats = chats if isinstance(chats, ChatController) else ChatController(chats)
         self._engine = engine
         self.documents = documents
         self._documents_wanted: bool | None = None  # the user's show/hide, else automatic
@@ -88,7 +77,7 @@ class ChatPage(QWidget):
         # ---- header
         self.header = QFrame()
         self.header.setObjectName("chatHeader")
-        self.title_label = ElidedLabel("New chat")
+        self.title_label = ElidedLabel(DEFAULT_TITLE)
         self.title_label.setObjectName("chatTitle")
         self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.model_status = ElidedLabel()
@@ -223,7 +212,7 @@ class ChatPage(QWidget):
         working)."""
         self.hide_error()
         try:
-            chat = self._store.get_chat(chat_id) if chat_id is not None else None
+            chat = self._chats.chat(chat_id) if chat_id is not None else None
         except HearthError as exc:
             self.open_chat(None)
             self.show_error(str(exc))
@@ -233,7 +222,7 @@ class ChatPage(QWidget):
         self._set_chat(chat_id)
         if chat is None:
             self._thread = []
-            self.title_label.setText("New chat")
+            self.title_label.setText(DEFAULT_TITLE)
             self.view.show_thread([], {})
         else:
             self.title_label.setText(chat.title)
@@ -263,7 +252,7 @@ class ChatPage(QWidget):
 
     def _start_chat(self, title: str | None = None, *, model: str | None = None) -> int:
         """A new stored chat for the page (auto-titled unless ``title`` says otherwise)."""
-        chat = self._store.create_chat(title, auto_title=True, model=model)
+        chat = self._chats.new_chat(title, model=model)
         self.title_label.setText(chat.title)
         self.chatChanged.emit(chat.id)
         self._set_chat(chat.id)
@@ -279,7 +268,7 @@ class ChatPage(QWidget):
         loaded = self._engine.loaded
         self.model_picker.blockSignals(True)
         self.model_picker.clear()
-        models = self._store.list_models()
+        models = self._chats.models()
         self._model_paths = {m.id: m.path for m in models}
         for entry in models:
             label = entry.name if not entry.quantization else f"{entry.name} · {entry.quantization}"
@@ -322,9 +311,9 @@ class ChatPage(QWidget):
         if self._engine.busy:
             self.show_error("The model is still answering; stop it before loading another.")
             return
-        chat = self._store.get_chat(self._chat_id) if self._chat_id is not None else None
+        chat = self._chats.chat(self._chat_id) if self._chat_id is not None else None
         try:
-            options = load_options_for(self._store, model=entry, chat=chat)
+            options = self._chats.load_options(entry, chat)
         except (HearthError, TypeError, ValueError) as exc:
             self.show_error(f"Cannot load {entry.name}: {exc}")
             return
@@ -474,13 +463,7 @@ class ChatPage(QWidget):
         if self._engine.busy:
             self.statusMessage.emit("Wait for the answer to finish before switching versions.")
             return
-        siblings = self._store.siblings(message_id)
-        ids = [m.id for m in siblings]
-        if message_id not in ids:
-            return
-        target = ids.index(message_id) + step
-        if 0 <= target < len(ids):
-            self._store.select_branch(ids[target])
+        if self._chats.switch_branch(message_id, step):
             self._reload_thread()
             self._update_context_meter()
 
@@ -489,7 +472,7 @@ class ChatPage(QWidget):
         if self._engine.busy:
             self.statusMessage.emit("Wait for the answer to finish before deleting messages.")
             return
-        self._store.delete_message(message_id)
+        self._chats.delete_message(message_id)
         self._reload_thread()
         self._update_context_meter()
         self.statusMessage.emit("Message deleted")
@@ -576,20 +559,14 @@ class ChatPage(QWidget):
         model_id = self.model_picker.currentData()
         if model_id is None:
             return None
-        return next((m for m in self._store.list_models() if m.id == model_id), None)
+        return self._chats.model(model_id)
 
     def _reload_thread(self) -> None:
         if self._chat_id is None:
             return
-        self._thread = self._store.thread(self._chat_id)
-        siblings = sibling_positions(self._store.all_messages(self._chat_id))
-        # Only answers that used documents carry sources: one small read each.
-        sources: dict[int, list[SourceRecord]] = {
-            m.id: self._store.message_sources(m.id)
-            for m in self._thread
-            if m.role == "assistant" and "documents_mode" in m.meta
-        }
-        self.view.show_thread(self._thread, siblings, sources)
+        thread = self._chats.thread(self._chat_id)
+        self._thread = thread.messages
+        self.view.show_thread(thread.messages, thread.siblings, thread.sources)
         if self.documents_panel is not None:
             modes = [
                 str(m.meta["documents_mode"]) for m in self._thread if "documents_mode" in m.meta
@@ -642,7 +619,7 @@ class ChatPage(QWidget):
             used = last.stats.prompt_tokens + (last.stats.completion_tokens or 0)
             self.composer.set_context_usage(used, loaded.n_ctx)
             return
-        chat = self._store.get_chat(self._chat_id)
+        chat = self._chats.chat(self._chat_id)
         # Count the newest turns, doubling how many until they overflow the context or
         # all are in: the cost follows the context size, not the length of the chat.
         count = 8

@@ -18,15 +18,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import HearthError
-from ui.chat.controller import (
+from app.chat.params import (
     OVERRIDE_SETTINGS,
-    STOP_KEY,
-    ChatsController,
-    Preset,
+    overrides_of,
     stop_strings_from_text,
+    stop_strings_of,
     stop_strings_to_text,
 )
+from app.chat.presets import Preset
+from app.errors import HearthError
+from ui.chat.controller import ChatsController
 from ui.settings.form import SettingsForm
 from ui.widgets.combo import ChevronCombo
 
@@ -197,11 +198,8 @@ class ChatSettingsPanel(QFrame):
     def _show(self, system_prompt: str, params: dict[str, object]) -> None:
         self.system_prompt_edit.setPlainText(system_prompt)
         self.form.clear()
-        self.form.set_values({k: v for k, v in params.items() if k in OVERRIDE_SETTINGS})
-        stop = params.get(STOP_KEY) or []
-        self.stop_edit.setPlainText(
-            stop_strings_to_text(str(s) for s in stop) if isinstance(stop, list) else ""
-        )
+        self.form.set_values(overrides_of(params))
+        self.stop_edit.setPlainText(stop_strings_to_text(stop_strings_of(params)))
 
     # ------------------------------------------------------------------ save
     def save(self) -> bool:

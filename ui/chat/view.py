@@ -187,22 +187,43 @@ class _Stream:
 
 
 class MessageWidget(QFrame):
-    """One message: a bubble (user) or card (assistant) with its footer of stats and actions."""
+    """One message: a bubble (user) or card (assistant) with its footer of stats and actions.
+
+    It knows nothing of the view that holds it: what the user asks for leaves as signals
+    (the ChatView forwards them as its own), and what it needs to draw (theme, whether
+    Delete is offered, the reasoning's fold, the answer's sources) comes in as arguments.
+    """
+
+    editRequested = Signal(int, str)  # user message id, new text
+    regenerateRequested = Signal(int)  # answer id
+    continueRequested = Signal(int)  # answer id
+    deleteRequested = Signal(int)  # message id
+    siblingRequested = Signal(int, int)  # message id, -1 | +1
+    copyRequested = Signal(str)  # text for the clipboard: the message or one code block
+    sourceRequested = Signal(int, int)  # answer id, source number (a chip or citation)
+    reasoningToggled = Signal(int, bool)  # message id, unfolded
 
     def __init__(
         self,
-        view: ChatView,
         message: Message,
         sibling: tuple[int, int] | None,
         *,
         is_last: bool,
+        theme: str = "light",
+        allow_delete: bool = False,
+        reasoning_expanded: bool = False,
+        source_count: int = 0,
     ) -> None:
         super().__init__()
-        self.view = view
         self.message = message
         self.sibling = sibling
         self.is_last = is_last
+        self.theme = theme
+        self.allow_delete = allow_delete
         self.streaming = False
+        self._stream: _Stream | None = None  # the growing answer, while streaming
+        self._reasoning_expanded = reasoning_expanded
+        self._source_count = source_count  # citations [n] up to this become links
         self.editing = False
         self._shown_text: str | None = None
         self._shown_reasoning: str | None = None
@@ -225,9 +246,7 @@ class MessageWidget(QFrame):
         self.thinking_text: RichText | None = None
         self.thinking_box: QFrame | None = None
         self.content = RichText("messageText")
-        self.content.linkClicked.connect(
-            lambda href: self.view._link_clicked(self, "content", href)
-        )
+        self.content.linkClicked.connect(lambda href: self._link_clicked("content", href))
         if is_user:
             self.content.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self._body.addWidget(self.content)
@@ -263,12 +282,8 @@ class MessageWidget(QFrame):
         self.sibling_label = QLabel()
         self.sibling_label.setObjectName("siblingLabel")
         self.next_button = self._tool_button("›", "Next version", "siblingButton")
-        self.prev_button.clicked.connect(
-            lambda: self.view.siblingRequested.emit(self.message.id, -1)
-        )
-        self.next_button.clicked.connect(
-            lambda: self.view.siblingRequested.emit(self.message.id, 1)
-        )
+        self.prev_button.clicked.connect(lambda: self.siblingRequested.emit(self.message.id, -1))
+        self.next_button.clicked.connect(lambda: self.siblingRequested.emit(self.message.id, 1))
         for widget in (self.prev_button, self.sibling_label, self.next_button):
             nav.addWidget(widget)
         self.stats_label = QLabel()
@@ -345,31 +360,37 @@ class MessageWidget(QFrame):
         if self.sources_box is None:
             self.sources_box = SourceChips()
             self.sources_box.sourceClicked.connect(
-                lambda number: self.view.open_source(self.message.id, number)
+                lambda number: self.sourceRequested.emit(self.message.id, number)
             )
             self._body.addWidget(self.sources_box)
+        self._source_count = len(sources)
         self.sources_box.set_sources(mode, sources)
         self.sources_box.show()
         if self._shown_text:  # citations already shown become links to their sources
             self.rerender()
 
+    def set_theme(self, theme: str) -> None:
+        """Draw the message for the "light" or "dark" theme."""
+        if theme != self.theme:
+            self.theme = theme
+            self.rerender()
+
     def rerender(self) -> None:
         self._shown_text = self._shown_reasoning = None
-        if self.streaming and self.view._stream is not None:
-            self.show_stream(self.view._stream.text(), self.view._stream.reasoning_text())
+        if self.streaming and self._stream is not None:
+            self.show_stream(self._stream.text(), self._stream.reasoning_text())
         else:
             self._show_text(self.message.content, self.message.reasoning, final=True)
 
     def _show_text(self, text: str, reasoning: str, *, final: bool) -> None:
-        theme = self.view.theme
+        theme = self.theme
         if text != self._shown_text:
             self._shown_text = text
             if self.message.role == "user":
                 self.content.set_plain(text)
             else:
                 render = render_markdown if final else render_uncached
-                sources = len(self.view.sources_of(self.message.id))
-                self.content.set_html(render(text, theme, sources))
+                self.content.set_html(render(text, theme, self._source_count))
             self.content.setVisible(bool(text) or self.message.role == "user")
         if reasoning != self._shown_reasoning:
             self._shown_reasoning = reasoning
@@ -386,11 +407,11 @@ class MessageWidget(QFrame):
                 "", "Show or hide the model's reasoning", "thinkingToggle"
             )
             self.thinking_toggle.setCheckable(True)
-            self.thinking_toggle.setChecked(self.message.id in self.view._expanded)
+            self.thinking_toggle.setChecked(self._reasoning_expanded)
             self.thinking_toggle.toggled.connect(self._thinking_toggled)
             self.thinking_text = RichText("thinkingText")
             self.thinking_text.linkClicked.connect(
-                lambda href: self.view._link_clicked(self, "reasoning", href)
+                lambda href: self._link_clicked("reasoning", href)
             )
             self.thinking_box = QFrame()
             self.thinking_box.setObjectName("thinkingBox")
@@ -401,7 +422,7 @@ class MessageWidget(QFrame):
             self._body.insertWidget(1, self.thinking_box)
             self._body.insertSpacing(2, 4)
         render = render_markdown if final else render_uncached
-        self.thinking_text.set_html(render(reasoning, self.view.theme))
+        self.thinking_text.set_html(render(reasoning, self.theme))
         self.thinking_toggle.show()
         self._show_thinking_box(self.thinking_toggle.isChecked())
         self._label_thinking()
@@ -418,15 +439,15 @@ class MessageWidget(QFrame):
         self.thinking_toggle.setText(f"{arrow}  {'Thinking…' if thinking_now else 'Thinking'}")
 
     def _thinking_toggled(self, expanded: bool) -> None:
-        if expanded:
-            self.view._expanded.add(self.message.id)
-        else:
-            self.view._expanded.discard(self.message.id)
+        self._reasoning_expanded = expanded
+        self.reasoningToggled.emit(self.message.id, expanded)
         self._show_thinking_box(expanded)
         self._label_thinking()
 
-    def set_streaming(self, streaming: bool) -> None:
+    def set_streaming(self, streaming: bool, stream: _Stream | None = None) -> None:
+        """Start (with the ``stream`` the view fills) or end showing a growing answer."""
         self.streaming = streaming
+        self._stream = stream if streaming else None
         if streaming:
             self.stats_label.setText("Writing…")
             self.error_label.hide()
@@ -447,7 +468,7 @@ class MessageWidget(QFrame):
             return
         self._actions_built = True
         self.copy_button = self._tool_button("Copy", "Copy this message as Markdown")
-        self.copy_button.clicked.connect(lambda: self.view._copy(self.message.content))
+        self.copy_button.clicked.connect(lambda: self.copyRequested.emit(self.message.content))
         buttons = [self.copy_button]
         if self.message.role == "user":
             self.edit_button = self._tool_button("Edit", "Edit and resend (a new branch)")
@@ -456,18 +477,16 @@ class MessageWidget(QFrame):
         elif self.message.role == "assistant":
             self.regenerate_button = self._tool_button("Regenerate", "Write another answer")
             self.regenerate_button.clicked.connect(
-                lambda: self.view.regenerateRequested.emit(self.message.id)
+                lambda: self.regenerateRequested.emit(self.message.id)
             )
             self.continue_button = self._tool_button("Continue", "Continue this answer")
             self.continue_button.clicked.connect(
-                lambda: self.view.continueRequested.emit(self.message.id)
+                lambda: self.continueRequested.emit(self.message.id)
             )
             buttons += [self.regenerate_button, self.continue_button]
-        if self.view.allow_delete:
+        if self.allow_delete:
             self.delete_button = self._tool_button("Delete", "Delete this message and its replies")
-            self.delete_button.clicked.connect(
-                lambda: self.view.deleteRequested.emit(self.message.id)
-            )
+            self.delete_button.clicked.connect(lambda: self.deleteRequested.emit(self.message.id))
             buttons.append(self.delete_button)
         for button in buttons:
             self._actions_layout.addWidget(button)
@@ -550,7 +569,24 @@ class MessageWidget(QFrame):
         if not text.strip():
             return
         self.stop_editing()
-        self.view.editRequested.emit(self.message.id, text)
+        self.editRequested.emit(self.message.id, text)
+
+    def _link_clicked(self, source: str, href: str) -> None:
+        """A link in the text ("content") or the reasoning: a code block's Copy, a citation
+        of a source, or a web address (opened in the browser)."""
+        scheme, _, rest = href.partition(":")
+        if scheme == COPY_SCHEME and rest.isdigit():
+            text = self.message.reasoning if source == "reasoning" else self.displayed_text()
+            blocks = code_blocks(text)
+            index = int(rest)
+            if index < len(blocks):
+                self.copyRequested.emit(blocks[index])
+            return
+        if scheme == SOURCE_SCHEME and rest.isdigit():
+            self.sourceRequested.emit(self.message.id, int(rest))
+            return
+        if scheme.lower() in _OPENABLE_SCHEMES:
+            QDesktopServices.openUrl(QUrl(href))
 
     # ---------------------------------------------------------------- layout
     def set_highlighted(self, on: bool) -> None:
@@ -726,7 +762,7 @@ class ChatView(QWidget):
         if widget is None:
             return
         self._stream = _Stream(message_id, widget.message.content, widget.message.reasoning)
-        widget.set_streaming(True)
+        widget.set_streaming(True, self._stream)
 
     def append_delta(self, kind: str, text: str) -> None:
         """More streamed text; shown at the next repaint tick (every ~100 ms), not per token."""
@@ -844,7 +880,7 @@ class ChatView(QWidget):
             return
         self.theme = theme
         for widget in self._widgets.values():
-            widget.rerender()
+            widget.set_theme(theme)
 
     # --------------------------------------------------------- introspection
     def messages(self) -> list[Message]:
@@ -871,12 +907,38 @@ class ChatView(QWidget):
         position = self._fixed_before + (start - self._first)
         for i in range(start, end):
             message = self._messages[i]
-            widget = MessageWidget(self, message, self._siblings.get(message.id), is_last=i == last)
+            widget = self._new_widget(message, is_last=i == last)
             if message.id in self._sources:
                 widget.set_sources(*self._sources[message.id])
             self._widgets[message.id] = widget
             column.insertWidget(position, widget)
             position += 1
+
+    def _new_widget(self, message: Message, *, is_last: bool) -> MessageWidget:
+        widget = MessageWidget(
+            message,
+            self._siblings.get(message.id),
+            is_last=is_last,
+            theme=self.theme,
+            allow_delete=self.allow_delete,
+            reasoning_expanded=message.id in self._expanded,
+            source_count=len(self.sources_of(message.id)),
+        )
+        widget.editRequested.connect(self.editRequested)
+        widget.regenerateRequested.connect(self.regenerateRequested)
+        widget.continueRequested.connect(self.continueRequested)
+        widget.deleteRequested.connect(self.deleteRequested)
+        widget.siblingRequested.connect(self.siblingRequested)
+        widget.copyRequested.connect(self._copy)
+        widget.sourceRequested.connect(self.open_source)
+        widget.reasoningToggled.connect(self._reasoning_toggled)
+        return widget
+
+    def _reasoning_toggled(self, message_id: int, expanded: bool) -> None:
+        if expanded:
+            self._expanded.add(message_id)
+        else:
+            self._expanded.discard(message_id)
 
     def _remove_widget(self, message_id: int) -> None:
         widget = self._widgets.pop(message_id, None)
@@ -917,21 +979,6 @@ class ChatView(QWidget):
         widget = self._widgets.get(stream.message_id)
         if widget is not None:
             widget.show_stream(stream.text(), stream.reasoning_text())
-
-    def _link_clicked(self, widget: MessageWidget, source: str, href: str) -> None:
-        scheme, _, rest = href.partition(":")
-        if scheme == COPY_SCHEME and rest.isdigit():
-            text = widget.message.reasoning if source == "reasoning" else widget.displayed_text()
-            blocks = code_blocks(text)
-            index = int(rest)
-            if index < len(blocks):
-                self._copy(blocks[index])
-            return
-        if scheme == SOURCE_SCHEME and rest.isdigit():
-            self.open_source(widget.message.id, int(rest))
-            return
-        if scheme.lower() in _OPENABLE_SCHEMES:
-            QDesktopServices.openUrl(QUrl(href))
 
     def _copy(self, text: str) -> None:
         QGuiApplication.clipboard().setText(text)

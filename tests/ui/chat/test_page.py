@@ -18,6 +18,7 @@ from app.engine.events import LoadOptions
 from app.store import Message, MessageStats, Store
 from tests.conftest import GgufFiles
 from ui.chat.composer import Composer
+from ui.chat.controller import ChatController
 from ui.chat.page import NO_LIBRARY_REASON, ChatPage
 from ui.chat.view import PAGE_SIZE, ChatView, MessageWidget, RichText, stats_text
 from ui.engine_controller import EngineController
@@ -56,7 +57,7 @@ def short_answers(store: Store) -> None:
 
 
 def make_page(store: Store, controller: EngineController, qtbot: QtBot) -> ChatPage:
-    page = ChatPage(store, controller)
+    page = ChatPage(ChatController(store), controller)
     qtbot.addWidget(page)
     page.resize(960, 720)
     page.show()
@@ -538,6 +539,50 @@ def test_streamed_text_is_repainted_in_batches_not_per_token(store: Store, qtbot
     qtbot.wait(80)
     assert len(renders) == 1
     assert card.displayed_text() == "".join(f"w{i} " for i in range(200))
+
+
+def test_a_theme_switch_while_streaming_shows_all_the_text_streamed_so_far(
+    store: Store, qtbot: QtBot
+) -> None:
+    chat = store.create_chat("Theme")
+    user = store.append_message(chat.id, "user", "Go")
+    answer = store.add_message(chat.id, "assistant", "Once", parent_id=user.id, status="streaming")
+    view = ChatView(theme="light")
+    qtbot.addWidget(view)
+    view.show()
+    view.show_thread([user, answer], {})
+    view.begin_answer(answer.id)
+    view.append_delta("answer", " upon a time")
+    view.set_theme("dark")  # before the next repaint tick
+    card = view.message_widget(answer.id)
+    assert card is not None and card.theme == "dark"
+    assert card.displayed_text() == "Once upon a time"
+
+
+def test_a_message_card_reports_what_the_user_asks_through_its_own_signals(
+    store: Store, qtbot: QtBot
+) -> None:
+    chat = store.create_chat("Signals")
+    user = store.append_message(chat.id, "user", "Show me")
+    answer = store.add_message(chat.id, "assistant", MARKDOWN_ANSWER, parent_id=user.id)
+    card = MessageWidget(answer, (1, 2), is_last=True, allow_delete=True, source_count=1)
+    qtbot.addWidget(card)
+    card.resize(700, 500)
+    card.show()
+    with qtbot.waitSignal(card.copyRequested) as copied:
+        click_anchor(card.content, qtbot, "copy:0")
+    assert copied.args == ['by_age = sorted(people, key=lambda p: p["age"])']
+    with qtbot.waitSignal(card.siblingRequested) as sibling:
+        QTest.mouseClick(card.next_button, Qt.MouseButton.LeftButton)
+    assert sibling.args == [answer.id, 1]
+    card.show_actions()
+    assert card.delete_button is not None and card.regenerate_button is not None
+    with qtbot.waitSignal(card.deleteRequested) as deleted:
+        QTest.mouseClick(card.delete_button, Qt.MouseButton.LeftButton)
+    assert deleted.args == [answer.id]
+    with qtbot.waitSignal(card.regenerateRequested) as regenerate:
+        QTest.mouseClick(card.regenerate_button, Qt.MouseButton.LeftButton)
+    assert regenerate.args == [answer.id]
 
 
 def test_auto_scroll_follows_the_answer_unless_the_user_scrolled_up(

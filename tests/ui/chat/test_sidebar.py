@@ -15,12 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from app.errors import NotFoundError
 from app.store import Store
-from ui.chat.controller import (
-    ChatsController,
-    group_by_day,
-    stop_strings_from_text,
-    stop_strings_to_text,
-)
+from ui.chat.controller import ChatsController, group_by_day
 from ui.chat.sidebar import Sidebar, snippet_html
 
 NOW = datetime(2025, 6, 15, 12, 0)
@@ -297,10 +292,3 @@ def test_snippet_marks_become_highlights_and_text_is_escaped() -> None:
         'a &lt;b&gt; <span style="color:#f00; font-weight:600">match</span> &amp; '
         '<span style="color:#f00; font-weight:600">more</span>'
     )
-
-
-def test_stop_strings_round_trip_through_their_text_form() -> None:
-    stops = ["###", "\n\nUser:", "tab\there", "back\\slash"]
-    text = stop_strings_to_text(stops)
-    assert text == "###\n\\n\\nUser:\ntab\\there\nback\\\\slash"
-    assert stop_strings_from_text(text + "\n\n") == stops
