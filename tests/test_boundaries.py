@@ -5,8 +5,10 @@ command line parses its arguments before loading what a command needs."""
 from __future__ import annotations
 
 import argparse
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -43,6 +45,9 @@ def test_no_app_module_imports_qt() -> None:
         "app.models.library",
         "app.documents.ingest",
         "app.chat.export",
+        "app.chat.presets",
+        "app.chat.params",
+        "app.chat.history",
         "app.cli.chats",
         "app.cli.settings",
         "app.cli.models",
@@ -91,3 +96,22 @@ def test_listing_chats_loads_neither_numpy_nor_llama_cpp() -> None:
     assert "sqlite_utils" in loaded
     assert "numpy" not in loaded and "llama_cpp" not in loaded
     assert "numpy" in modules_after("import app.store\nimport numpy")
+
+
+def test_no_app_module_imports_the_desktop() -> None:
+    """The arrows point one way, ui -> app: not even a lazy import inside a function.
+    The one exception is the launcher: `hearth` with no command opens the desktop."""
+    root = Path(__file__).resolve().parent.parent / "app"
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                if name.split(".")[0] in ("ui", "PySide6", "shiboken6"):
+                    offenders.append(f"{path.relative_to(root.parent)}: {name}")
+    assert len(list(root.rglob("*.py"))) > 50
+    assert offenders == ["app/cli/main.py: ui.application"], offenders

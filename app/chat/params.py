@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from app.chat.runner import SAMPLING_SETTINGS
 from app.errors import HearthError
 from app.settings import declaration
 
 # The parameters a chat may set for itself: sampling overrides and the context length,
 # plus its stop strings. Anything else a chat's params hold is kept as it is.
+SAMPLING_SETTINGS: tuple[str, ...] = (
+    "temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed", "max_tokens",
+)  # fmt: skip
 OVERRIDE_SETTINGS: tuple[str, ...] = (*SAMPLING_SETTINGS, "context_length")
 STOP_KEY = "stop"
 

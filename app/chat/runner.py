@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.cancel import CancelToken
+from app.chat.params import SAMPLING_SETTINGS
 from app.chat.titles import require_text
 from app.documents.grounding import Grounder, Grounding
 from app.engine.chat_format import Turn
@@ -32,11 +33,6 @@ from app.store import (
     SourceRecord,
     Store,
 )
-
-SAMPLING_SETTINGS = (
-    "temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed", "max_tokens",
-)  # fmt: skip
-
 
 _STATUS: dict[str, MessageStatus] = {"user": "stopped", "error": "error"}
 

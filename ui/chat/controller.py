@@ -9,13 +9,14 @@ Presets and the rules for a chat's parameters live in ``app.chat.presets`` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
+from app.chat.history import ChatGroup, group_by_day, sibling_positions
 from app.chat.params import chat_params
 from app.chat.presets import Preset, Presets
 from app.chat.runner import check_chat_context, load_options_for
@@ -25,39 +26,6 @@ from app.settings import SettingValue
 from app.store import Chat, Message, ModelEntry, SearchHit, SourceRecord, Store
 
 UNDO_SECONDS = 8.0
-
-
-# ------------------------------------------------------------------ grouping
-@dataclass(frozen=True)
-class ChatGroup:
-    """Chats under one day heading, newest first."""
-
-    label: str  # "Today", "Yesterday", "Previous 7 days", "Older"
-    chats: tuple[Chat, ...]
-
-
-GROUP_LABELS = ("Today", "Yesterday", "Previous 7 days", "Older")
-
-
-def day_label(timestamp: float, today: date) -> str:
-    days = (today - datetime.fromtimestamp(timestamp).date()).days
-    if days <= 0:
-        return "Today"
-    if days == 1:
-        return "Yesterday"
-    if days <= 7:
-        return "Previous 7 days"
-    return "Older"
-
-
-def group_by_day(chats: Iterable[Chat], now: datetime) -> list[ChatGroup]:
-    """Chats sorted newest first under Today / Yesterday / Previous 7 days / Older
-    (empty groups left out)."""
-    ordered = sorted(chats, key=lambda c: (c.updated_at, c.id), reverse=True)
-    buckets: dict[str, list[Chat]] = {label: [] for label in GROUP_LABELS}
-    for chat in ordered:
-        buckets[day_label(chat.updated_at, now.date())].append(chat)
-    return [ChatGroup(label, tuple(items)) for label, items in buckets.items() if items]
 
 
 # ---------------------------------------------------------------- controller
@@ -265,21 +233,6 @@ class ChatsController(QObject):
 
 
 # ------------------------------------------------------------ the open chat
-def sibling_positions(messages: list[Message]) -> dict[int, tuple[int, int]]:
-    """id → (1-based position, count) among the messages sharing its parent, for every
-    message that has alternatives."""
-    groups: dict[int | None, list[int]] = {}
-    for message in messages:
-        groups.setdefault(message.parent_id, []).append(message.id)
-    positions: dict[int, tuple[int, int]] = {}
-    for ids in groups.values():
-        if len(ids) > 1:
-            ordered = sorted(ids)
-            for index, message_id in enumerate(ordered, start=1):
-                positions[message_id] = (index, len(ordered))
-    return positions
-
-
 @dataclass(frozen=True)
 class ChatThread:
     """What the page shows of a chat: its active branch (root → leaf), where each message

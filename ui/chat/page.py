@@ -31,7 +31,7 @@ from app.chat.runner import SourcesUsed, turns_for
 from app.chat.titles import DEFAULT_TITLE, title_for_documents
 from app.engine.events import ContextTrimmed, LoadedModel
 from app.errors import HearthError
-from app.store import Message, ModelEntry, Store
+from app.store import Message, ModelEntry
 from ui.chat.composer import Composer
 from ui.chat.controller import ChatController
 from ui.chat.view import ChatView
@@ -53,7 +53,7 @@ class ChatPage(QWidget):
 
     def __init__(
         self,
-        chats: ChatController | Store,
+        chats: ChatController,
         engine: EngineController,
         parent: QWidget | None = None,
         *,
@@ -61,9 +61,7 @@ class ChatPage(QWidget):
     ):
         super().__init__(parent)
         self.setObjectName("chatPage")
-        # A bare Store (as older callers pass) gets its own controller: the page itself
-        # never calls the store.
-        self._chats = chats if isinstance(chats, ChatController) else ChatController(chats)
+        self._chats = chats  # every store call of the page goes through it
         self._engine = engine
         self.documents = documents
         self._documents_wanted: bool | None = None  # the user's show/hide, else automatic

@@ -35,8 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.chat.history import ChatGroup
 from app.store import SearchHit
-from ui.chat.controller import ChatGroup, ChatsController
+from ui.chat.controller import ChatsController
 from ui.widgets.elided_label import ElidedLabel
 
 SEARCH_DELAY_MS = 200

@@ -3,8 +3,9 @@ switching versions, deleting messages, new chats and the library's models."""
 
 from __future__ import annotations
 
+from app.chat.history import sibling_positions
 from app.store import Store
-from ui.chat.controller import ChatController, sibling_positions
+from ui.chat.controller import ChatController
 
 
 def test_the_thread_says_where_each_version_stands_among_its_siblings(store: Store) -> None:

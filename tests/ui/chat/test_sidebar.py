@@ -13,9 +13,10 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QListWidgetItem
 from pytestqt.qtbot import QtBot
 
+from app.chat.history import group_by_day
 from app.errors import NotFoundError
 from app.store import Store
-from ui.chat.controller import ChatsController, group_by_day
+from ui.chat.controller import ChatsController
 from ui.chat.sidebar import Sidebar, snippet_html
 
 NOW = datetime(2025, 6, 15, 12, 0)

@@ -19,6 +19,7 @@ from app.engine.events import LoadOptions
 from app.store import SourceRecord, Store
 from tests.support.documents import make_docx, make_pdf, sample_pages
 from ui.application import build_window, create_application
+from ui.chat.controller import ChatController
 from ui.chat.page import ChatPage
 from ui.chat.view import MessageWidget
 from ui.documents.controller import DocumentsController
@@ -54,7 +55,7 @@ def page(
     store.set_setting("temperature", 0.0)
     store.set_setting("max_tokens", 16)
     engine.engine.load(tiny_model, LoadOptions(n_ctx=2048))
-    widget = ChatPage(store, engine, documents=documents)
+    widget = ChatPage(ChatController(store), engine, documents=documents)
     qtbot.addWidget(widget)
     widget.resize(1000, 760)
     widget.show()
