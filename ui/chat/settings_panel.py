@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +29,7 @@ from app.errors import HearthError
 from ui.chat.controller import ChatsController
 from ui.settings.form import SettingsForm
 from ui.widgets.combo import ChevronCombo
+from ui.widgets.scroll import vertical_scroll
 
 STATUS_SECONDS = 4
 
@@ -140,12 +140,7 @@ class ChatSettingsPanel(QFrame):
         column.addLayout(save_as)
         column.addStretch(1)
 
-        scroll = QScrollArea()
-        scroll.setObjectName("panelScroll")
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(content)
+        scroll = vertical_scroll(content, "panelScroll")
 
         footer = QFrame()
         footer.setObjectName("panelFooter")

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QTextBrowser,
     QToolButton,
@@ -45,6 +44,7 @@ from app.units import plural
 from ui.chat.composer import PromptEdit
 from ui.documents.panel import SourceChips, SourcePassageDialog
 from ui.theme import repolish
+from ui.widgets.scroll import vertical_scroll
 
 PAGE_SIZE = 40  # messages given widgets at a time
 # Streamed text is re-rendered at most this often. Each render rebuilds the answer's
@@ -687,12 +687,7 @@ class ChatView(QWidget):
         column.addStretch(1)
         self._fixed_before = 2  # load button, empty label
 
-        self.scroll_area = QScrollArea()
-        self.scroll_area.setObjectName("chatScroll")
-        self.scroll_area.setWidgetResizable(True)
-        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll_area.setWidget(self._content)
+        self.scroll_area = vertical_scroll(self._content, "chatScroll")
         bar = self.scroll_area.verticalScrollBar()
         bar.rangeChanged.connect(self._range_changed)
         bar.valueChanged.connect(self._value_changed)

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -33,6 +32,7 @@ from ui.documents.controller import DocumentsController, kind_text
 from ui.theme import repolish
 from ui.widgets.elided_label import ElidedLabel
 from ui.widgets.flow_layout import FlowLayout
+from ui.widgets.scroll import vertical_scroll
 
 MODE_WORDS = {"whole": "Whole documents", "retrieval": "Searched passages"}
 ROWS_SHOWN = 4  # rows before the list scrolls
@@ -346,12 +346,7 @@ class DocumentsPanel(QFrame):
         self._rows_layout = QVBoxLayout(self._list)
         self._rows_layout.setContentsMargins(0, 0, 0, 0)
         self._rows_layout.setSpacing(1)
-        self.list_scroll = QScrollArea()
-        self.list_scroll.setObjectName("documentsScroll")
-        self.list_scroll.setWidgetResizable(True)
-        self.list_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.list_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.list_scroll.setWidget(self._list)
+        self.list_scroll = vertical_scroll(self._list, "documentsScroll")
 
         self.collections_box = QWidget()
         self.collections_box.setObjectName("attachedCollections")

@@ -4,7 +4,7 @@ and its error."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QVBoxLayout, QWidget
 
 from app.models.downloads import Progress
 from app.store import Download
@@ -12,6 +12,7 @@ from app.units import format_bytes, format_duration
 from ui.models.common import make_button, make_label
 from ui.models.controller import ModelsController
 from ui.theme import repolish
+from ui.widgets.scroll import vertical_scroll
 
 ACTIVE_STATUSES = ("queued", "running", "verifying")
 
@@ -164,11 +165,7 @@ class DownloadsView(QWidget):
         self.list_layout.setContentsMargins(0, 0, 0, 0)
         self.list_layout.setSpacing(10)
         self.list_layout.addStretch(1)
-        self.scroll_area = QScrollArea()
-        self.scroll_area.setObjectName("downloadScroll")
-        self.scroll_area.setWidgetResizable(True)
-        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll_area.setWidget(self.list)
+        self.scroll_area = vertical_scroll(self.list, "downloadScroll")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.setSpacing(10)

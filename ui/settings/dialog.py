@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QPushButton,
-    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -23,6 +22,7 @@ from app.errors import HearthError
 from app.settings import SETTINGS, SettingValue, declaration
 from app.store import Store
 from ui.settings.form import SettingsForm
+from ui.widgets.scroll import vertical_scroll
 
 
 class SettingsController(QObject):
@@ -162,13 +162,7 @@ class SettingsDialog(QDialog):
         column.addWidget(title)
         column.addWidget(form)
         column.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setObjectName("settingsScroll")
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(content)
-        return scroll
+        return vertical_scroll(content, "settingsScroll")
 
     # ------------------------------------------------------------------ state
     def values(self) -> dict[str, SettingValue]:
