@@ -20,6 +20,7 @@ from app.cli.docs import (
 )
 from app.cli.models import resolve_model_entry
 from app.cli.parser import SAMPLING_FLAGS
+from app.cli.presets import find_preset
 from app.context import Context
 from app.documents.grounding import Grounder, source_label
 from app.documents.ingest import add_paths
@@ -45,15 +46,20 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
     if args.prompt is not None:
         require_text(args.prompt)  # refused before a model is loaded for nothing
     path, entry = resolve_model_entry(ctx, args.model)
+    preset = find_preset(ctx, args.preset) if args.preset else None
     store = Store.open(Path(":memory:")) if args.no_save else ctx.store
     try:
         if args.chat is not None and not args.no_save:
             chat = store.get_chat(args.chat)
-            if args.system is not None:
-                chat = store.update_chat(chat.id, system_prompt=args.system)
         else:
             # Untitled: the first message names it (app/titles.py), as in the desktop.
-            chat = store.create_chat(model=path.stem, system_prompt=args.system or "")
+            chat = store.create_chat(model=path.stem)
+        if preset is not None:  # as the desktop applies one: the chat keeps its settings
+            chat = store.update_chat(
+                chat.id, system_prompt=preset.system_prompt, params=dict(preset.params)
+            )
+        if args.system is not None:
+            chat = store.update_chat(chat.id, system_prompt=args.system)
         embedder = open_embedder(store)
         if args.docs:
             added = add_paths(store, [Path(p) for p in args.docs], chat_id=chat.id)

@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     _chats(commands)
     _docs(commands)
     _settings(commands)
+    _presets(commands)
     doctor = commands.add_parser("doctor", help="print what a bug report needs")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
     doctor.set_defaults(handler="app.cli.doctor:cmd_doctor")
@@ -156,6 +157,9 @@ def _chat(commands: Any) -> None:
     chat.add_argument("model", help="a library name or a .gguf path")
     chat.add_argument("prompt", nargs="?", help="the question; omit for an interactive chat")
     chat.add_argument("--system", help="system prompt")
+    chat.add_argument(
+        "--preset", metavar="NAME", help="a saved preset (system prompt, sampling, stops)"
+    )
     chat.add_argument("--chat", type=int, metavar="ID", help="continue this saved chat")
     chat.add_argument("--no-save", action="store_true", help="do not keep this chat")
     chat.add_argument("--json", action="store_true", help="print one JSON record with the stats")
@@ -260,3 +264,14 @@ def _settings(commands: Any) -> None:
     s_reset = settings_cmds.add_parser("reset", help="back to the default value")
     s_reset.add_argument("name")
     s_reset.set_defaults(handler="app.cli.settings:cmd_settings_reset")
+
+
+def _presets(commands: Any) -> None:
+    presets = commands.add_parser("presets", help="saved chat presets (made in the desktop)")
+    cmds = presets.add_subparsers(title="presets commands", metavar="ACTION", required=True)
+    p_list = cmds.add_parser("list", help="every preset with what it sets")
+    p_list.add_argument("--json", action="store_true", help="machine-readable output")
+    p_list.set_defaults(handler="app.cli.presets:cmd_presets_list")
+    p_rm = cmds.add_parser("rm", help="delete a preset")
+    p_rm.add_argument("name")
+    p_rm.set_defaults(handler="app.cli.presets:cmd_presets_rm")
