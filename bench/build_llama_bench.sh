@@ -58,30 +58,7 @@ fi
 # --- 3. Source: the llama-cpp-python sdist, which vendors llama.cpp ----------
 # The same sdist pip builds the wheel from, so the llama.cpp commit is
 # exactly Hearth's (upstream tags would not say which commit 0.3.36 vendors).
-if [[ -n "${PYTHON:-}" ]]; then PY="$PYTHON"
-elif [[ -x "$ROOT/.venv/bin/python" ]]; then PY="$ROOT/.venv/bin/python"
-else PY=python3; fi
-SDIST_DIR="$CACHE/sdist"
-sdist="$SDIST_DIR/llama_cpp_python-$LLAMA_VERSION.tar.gz"
-if [[ ! -s "$sdist" ]]; then
-    say "downloading the llama-cpp-python $LLAMA_VERSION sdist"
-    mkdir -p "$SDIST_DIR"
-    "$PY" -m pip --disable-pip-version-check download -q --no-deps --no-binary :all: \
-        "llama-cpp-python==$LLAMA_VERSION" -d "$SDIST_DIR" >&2 \
-        || die "pip could not download llama-cpp-python==$LLAMA_VERSION"
-    [[ -s "$sdist" ]] || die "pip did not leave $sdist"
-fi
-SRC="$CACHE/src/llama_cpp_python-$LLAMA_VERSION"
-# The marker file is written last, so a half-done extraction is redone.
-if [[ ! -f "$SRC/.extracted" ]]; then
-    say "extracting $(basename "$sdist")"
-    rm -rf "$SRC"
-    mkdir -p "$CACHE/src"
-    tar -xzf "$sdist" -C "$CACHE/src"
-    [[ -f "$SRC/vendor/llama.cpp/CMakeLists.txt" ]] || die "no vendor/llama.cpp in $sdist"
-    touch "$SRC/.extracted"
-fi
-LLAMA_SRC="$SRC/vendor/llama.cpp"
+source "$ROOT/scripts/llama-source.sh"
 
 # --- 4. Build only the llama-bench target ------------------------------------
 # The build directory is kept (keyed like the binary), so an interrupted build

@@ -55,9 +55,20 @@ def report(ctx: Context) -> dict[str, Any]:
             "backends": build.backends,
             "devices": [asdict(d) for d in build.devices],
             "system_info": build.system_info,
+            "cpu_variant": build.cpu_variant,
+            "cpu_variants": list(build.cpu_variants),
             "error": build.error,
         },
     }
+
+
+def _kernels(llama: dict[str, Any]) -> str:
+    """Which CPU kernels run: a variant picked at start from those shipped, or built in."""
+    shipped = llama.get("cpu_variants") or []
+    if not shipped:
+        return "one portable set, built in (no run-time choice)"
+    chosen = llama.get("cpu_variant") or "none loaded"
+    return f"{chosen}, chosen for this CPU from {len(shipped)} variants ({', '.join(shipped)})"
 
 
 def _gib(n: int) -> str:
@@ -94,6 +105,7 @@ def format_report(data: dict[str, Any]) -> str:
             "  GPU       "
             + ("offload supported" if llama["gpu_offload"] else "none (CPU-only build)"),
             f"  backends  {', '.join(llama['backends']) or 'unknown'}",
+            f"  CPU code  {_kernels(llama)}",
             *(
                 f"  device    {d['name']}: {d['description']} ({d['kind']}, "
                 f"{_gib(d['total_bytes'])})"

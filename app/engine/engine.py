@@ -230,6 +230,7 @@ class Engine:
     """One loaded model and the controls around it. Thread-safe."""
 
     def __init__(self, *, state_cache_bytes: int | None = None) -> None:
+        llama_build()  # a build that loads its CPU kernels on demand loads them now
         self._llm: llama_cpp.Llama | None = None
         self._prompt: ChatPrompt | None = None
         self.loaded: LoadedModel | None = None
