@@ -177,6 +177,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Models",
     ),
     Setting(
+        "starter_model", "bool", True, "Add the starter model",
+        "Give a new library the tiny Gemma 3 270M model Hearth ships, so a chat works at "
+        "once with no download. Turned off when you remove it from the library.",
+        "Models",
+    ),
+    Setting(
         "reload_last_model", "bool", True, "Load the last model at start",
         "When Hearth starts, load the chat model you used last, so you can chat at once. "
         "Off: the model loads when you first press Send.",

@@ -1,10 +1,12 @@
 """Saves PNGs of Hearth's window for docs/screenshots (run under xvfb-run for a real X11 window).
 
 Usage: xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshot.py [SHOT...]
-SHOT: first-launch, first-launch-offline, chat, chat-settings, documents, file-dialog,
-settings (default: all). first-launch needs a network (it offers a download); the
-offline one points the hub at a local port nothing listens on. The chats shown are written straight
-into a throw-away data folder (no model runs); the documents are real files, indexed.
+SHOT: first-launch, first-launch-offline, first-launch-starter, chat, chat-settings,
+documents, file-dialog, settings (default: all). first-launch-starter is an offline first
+launch with the starter model (it also saves library-starter.png). first-launch needs a
+network (it offers a download); the offline one points the hub at a local port nothing
+listens on. The chats shown are written straight into a throw-away data folder (no model
+runs); the documents are real files, indexed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -27,6 +30,7 @@ from tests.support.gguf_builder import write_tiny_model
 from ui.application import build_window, create_application
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+os.environ["HEARTH_NO_STARTER"] = "1"  # only the starter shot adds the starter model
 
 ANSWER = """Use `sorted()` with a **key function**. The common options:
 
@@ -141,13 +145,48 @@ def settle(app: object, ms: int = 500) -> None:
     app.exec()  # type: ignore[attr-defined]
 
 
+def starter_shots(app: QApplication) -> None:
+    """An offline first launch: the starter model is added and offered, and the library
+    marks it (the bundled file stands in for the package, as a bundle ships it)."""
+    from tests.support.models import gemma_path
+
+    os.environ.pop("HEARTH_NO_STARTER", None)
+    os.environ["HEARTH_STARTER_FILE"] = str(gemma_path())
+    try:
+        with (
+            tempfile.TemporaryDirectory() as home,
+            Context.open(home, logging_to_file=False) as ctx,
+        ):
+            ctx.store.set_setting("offline", True)
+            window = build_window(ctx, app)
+            window.resize(1280, 800)
+            window.show()
+            for _ in range(240):  # the starter (253 MB) is copied in on the library thread
+                settle(app, 250)
+                if window.welcome.chat_now_button.isVisible():
+                    break
+            settle(app)
+            window.grab().save(str(OUT / "first-launch-starter.png"))
+            window.show_models()
+            window.models_page.show_library()
+            settle(app)
+            window.grab().save(str(OUT / "library-starter.png"))
+            window.shutdown()
+            window.close()
+    finally:
+        os.environ["HEARTH_NO_STARTER"] = "1"
+        os.environ.pop("HEARTH_STARTER_FILE", None)
+
+
 def main() -> int:
     shots = set(sys.argv[1:]) or {
-        "first-launch", "first-launch-offline", "chat", "chat-settings", "documents",
-        "file-dialog", "settings",
+        "first-launch", "first-launch-offline", "first-launch-starter", "chat",
+        "chat-settings", "documents", "file-dialog", "settings",
     }  # fmt: skip
     OUT.mkdir(parents=True, exist_ok=True)
     app = create_application()
+    if "first-launch-starter" in shots:
+        starter_shots(app)
     with tempfile.TemporaryDirectory() as home, Context.open(home, logging_to_file=False) as ctx:
         if "first-launch" in shots:
             window = build_window(ctx, app)

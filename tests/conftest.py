@@ -8,6 +8,9 @@ from pathlib import Path
 
 # Qt runs headless in tests (set before anything imports Qt).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# A first launch adds the starter model (253 MB) to an empty library; tests about the
+# starter turn this back off (tests/app/models/test_starter.py).
+os.environ["HEARTH_NO_STARTER"] = "1"
 
 import pytest
 

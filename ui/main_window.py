@@ -40,6 +40,7 @@ from app.errors import HearthError
 from app.hardware import process_memory
 from app.models.catalog import first_launch
 from app.models.fit import Machine
+from app.models.starter import is_starter
 from app.units import format_bytes
 from resources import resource_path
 from ui.chat.controller import ChatController, ChatsController
@@ -225,6 +226,7 @@ class MainWindow(QMainWindow):
         self.welcome.retryRequested.connect(self._check_network)
         self.models.networkChecked.connect(self._network_checked)
         self.welcome.starterRequested.connect(self._open_starter)
+        self.welcome.chatNowRequested.connect(self._chat_with_starter)
         self.engine.loadProgress.connect(
             lambda f: self.state_label.setText(f"Loading model… {int(f * 100)}%")
         )
@@ -243,7 +245,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ pages
     def show_chats(self) -> None:
-        has_models = bool(self.ctx.store.list_models())
+        has_models = any(not is_starter(m) for m in self.ctx.store.list_models())
         has_chat = self.chat_page.current_chat_id is not None
         if not has_models and not has_chat:
             self._show_welcome()
@@ -264,14 +266,19 @@ class MainWindow(QMainWindow):
     def _show_welcome(self) -> None:
         if self.models.reachable is None and not self._network_checking:
             self._check_network()
+        starter = next((m for m in self.ctx.store.list_models() if is_starter(m)), None)
         advice = first_launch(
             bool(self.ctx.setting("offline")),
             Machine.detect(),
             int(self.ctx.setting("context_length")),
             reachable=None if self._network_checking else self.models.reachable,
+            starter_ready=starter is not None,
         )
         self.welcome.show_advice(
-            advice, models_dir=str(self.ctx.models_dir), data_home=str(self.ctx.paths.home)
+            advice,
+            models_dir=str(self.ctx.models_dir),
+            data_home=str(self.ctx.paths.home),
+            ready_model=(starter.id, starter.name) if starter else None,
         )
         self.pages.setCurrentWidget(self.welcome)
 
@@ -438,8 +445,16 @@ class MainWindow(QMainWindow):
 
     def _library_changed(self, _models: object) -> None:
         self.chat_page.refresh_models()
-        if self.pages.currentWidget() is self.welcome and self.ctx.store.list_models():
-            self.show_chats()
+        if self.pages.currentWidget() is self.welcome:
+            self.show_chats()  # a real model opens the chats; the starter alone: offered here
+
+    def _chat_with_starter(self, model_id: int) -> None:
+        """The first launch's "Chat now": a new chat on the starter model, loading."""
+        self.new_chat()
+        self.pages.setCurrentWidget(self.chat_page)
+        self._sync_nav()
+        if self.chat_page.pick_model(model_id):
+            self.chat_page.load_selected_model()
 
     def _open_starter(self, repo_id: str, _filename: str) -> None:
         self.pages.setCurrentWidget(self.models_page)

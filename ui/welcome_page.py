@@ -23,6 +23,7 @@ class WelcomePage(QWidget):
     importRequested = Signal()
     retryRequested = Signal()  # check again whether the hub can be reached
     starterRequested = Signal(str, str)  # repo id, file name
+    chatNowRequested = Signal(int)  # the library id of the starter model to chat with
 
     def __init__(self) -> None:
         super().__init__()
@@ -49,13 +50,15 @@ class WelcomePage(QWidget):
             layout.addWidget(widget)
         layout.addSpacing(8)
 
+        self.chat_now_button = QPushButton()
+        self.chat_now_button.setObjectName("primary")
         self.starter_button = QPushButton()
         self.starter_button.setObjectName("primary")
         self.find_button = QPushButton("Find a model on the Hugging Face Hub")
         self.import_button = QPushButton("Import a .gguf file…")
         self.retry_button = QPushButton("Check the connection again")
-        for button in (self.starter_button, self.import_button, self.find_button,
-                       self.retry_button):  # fmt: skip
+        for button in (self.chat_now_button, self.starter_button, self.import_button,
+                       self.find_button, self.retry_button):  # fmt: skip
             button.setCursor(Qt.CursorShape.PointingHandCursor)
             layout.addWidget(button)
         layout.addWidget(self.error_label)
@@ -65,7 +68,9 @@ class WelcomePage(QWidget):
         self.import_button.clicked.connect(self.importRequested.emit)
         self.retry_button.clicked.connect(self.retryRequested.emit)
         self.starter_button.clicked.connect(self._starter_clicked)
+        self.chat_now_button.clicked.connect(self._chat_now_clicked)
         self._starter: tuple[str, str] | None = None
+        self._ready_model: int | None = None
 
         # Stretches rather than an alignment flag: an aligned widget loses height-for-width,
         # and wrapped text would be clipped.
@@ -78,7 +83,19 @@ class WelcomePage(QWidget):
         outer.addLayout(row)
         outer.addStretch(2)
 
-    def show_advice(self, advice: FirstLaunch, *, models_dir: str, data_home: str) -> None:
+    def show_advice(
+        self,
+        advice: FirstLaunch,
+        *,
+        models_dir: str,
+        data_home: str,
+        ready_model: tuple[int, str] | None = None,
+    ) -> None:
+        """``ready_model``: (library id, name) of a model to chat with now (the starter)."""
+        self._ready_model = ready_model[0] if ready_model else None
+        self.chat_now_button.setVisible(ready_model is not None)
+        if ready_model is not None:
+            self.chat_now_button.setText(f"Chat now with {ready_model[1]}")
         self.title_label.setText(advice.title)
         self.body_label.setText(advice.body)
         self.status_label.setText(
@@ -95,7 +112,9 @@ class WelcomePage(QWidget):
                 f"Get {starter.label} (about {format_bytes(starter.approx_bytes)}): "
                 "fits this computer"
             )
-        self.import_button.setObjectName("" if starter else "primary")
+        self.starter_button.setObjectName("" if ready_model else "primary")
+        repolish(self.starter_button)
+        self.import_button.setObjectName("" if starter or ready_model else "primary")
         repolish(self.import_button)
         self.hint_label.setText(f"Models folder: {models_dir}\nData folder: {data_home}")
 
@@ -108,6 +127,10 @@ class WelcomePage(QWidget):
 
     def error_text(self) -> str | None:
         return self.error_label.text() if self.error_label.isVisibleTo(self) else None
+
+    def _chat_now_clicked(self) -> None:
+        if self._ready_model is not None:
+            self.chatNowRequested.emit(self._ready_model)
 
     def _starter_clicked(self) -> None:
         if self._starter is not None:

@@ -18,6 +18,7 @@ from app.engine.memory import estimate_memory
 from app.errors import HearthError, NotFoundError
 from app.models.files import shard_names
 from app.models.library import ImportMode, Library
+from app.models.starter import STARTER_NOTE, add_starter, is_starter
 from app.store import ModelEntry
 from app.terminal import print_json, table
 from app.units import format_bytes, format_count, format_duration
@@ -52,6 +53,21 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
         for m in models
     ]  # fmt: skip
     print(table(rows, ["NAME", "SIZE", "QUANT", "PARAMS", "PATH"]))
+    if models and all(is_starter(m) for m in models):
+        print(f"\n{STARTER_NOTE}")
+    return 0
+
+
+def cmd_starter(ctx: Context, args: argparse.Namespace) -> int:
+    entry = add_starter(ctx.store, ctx.models_dir, force=args.force)
+    if entry is None:
+        print(
+            "The starter model is off (it was removed, or starter_model is false); "
+            "`hearth models starter --force` adds it again."
+        )
+        return 0
+    if not args.quiet:
+        print(f"{entry.name} is in the library ({entry.path}). {STARTER_NOTE}")
     return 0
 
 

@@ -91,6 +91,13 @@ def _models(models_cmds: Any) -> None:
     how.add_argument("--link", action="store_true", help="use it where it is (never deleted)")
     p.set_defaults(handler="app.cli.models:cmd_import")
 
+    p = models_cmds.add_parser(
+        "starter", help="add the tiny starter model Hearth ships (works offline)"
+    )
+    p.add_argument("--force", action="store_true", help="add it again after it was removed")
+    p.add_argument("--quiet", action="store_true", help="print nothing when it is there")
+    p.set_defaults(handler="app.cli.models:cmd_starter")
+
     p = models_cmds.add_parser("rm", help="delete a model and its files")
     p.add_argument("name", help="library name or path")
     p.set_defaults(handler="app.cli.models:cmd_rm")

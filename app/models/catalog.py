@@ -105,11 +105,47 @@ IMPORT_HOW = (
 )
 
 
+STARTER_READY = (
+    "A tiny starter model is ready, so you can chat right away, even offline. Its answers "
+    "are simple: for real ones, get a model that fits this computer."
+)
+
+
 def first_launch(
-    offline: bool, machine: Machine, n_ctx: int = 4096, *, reachable: bool | None = True
+    offline: bool,
+    machine: Machine,
+    n_ctx: int = 4096,
+    *,
+    reachable: bool | None = True,
+    starter_ready: bool = False,
 ) -> FirstLaunch:
     """The first-launch advice. ``reachable``: whether the Hugging Face Hub answered (None
-    while that is being checked); a download is only offered when it can work."""
+    while that is being checked); a download is only offered when it can work.
+    ``starter_ready``: the library holds only Hearth's starter model, so the advice says
+    it can be used now and still recommends a real model."""
+    advice = _first_launch(offline, machine, n_ctx, reachable=reachable)
+    if not starter_ready:
+        return advice
+    body = STARTER_READY
+    if offline:
+        body += f" You are offline: to add a real model, {IMPORT_HOW}"
+    elif reachable is False:
+        body += (
+            f" The Hugging Face Hub can't be reached right now: to add a real model, {IMPORT_HOW}"
+        )
+    return FirstLaunch(
+        "Welcome to Hearth: you can chat now",
+        body,
+        offer_hub=advice.offer_hub,
+        starter=advice.starter,
+        offer_retry=advice.offer_retry,
+        checking=advice.checking,
+    )
+
+
+def _first_launch(
+    offline: bool, machine: Machine, n_ctx: int, *, reachable: bool | None
+) -> FirstLaunch:
     if offline:
         return FirstLaunch(
             "You need a model file to start",

@@ -140,8 +140,12 @@ class Library:
         repo_id: str | None = None,
         filename: str | None = None,
         sha256: str | None = None,
+        name: str | None = None,
+        starter: bool = False,
     ) -> ModelEntry:
-        """Add (or refresh) one model file after checking it is a sound GGUF."""
+        """Add (or refresh) one model file after checking it is a sound GGUF. ``name``
+        instead of the file's own; ``starter`` marks Hearth's starter model (kept when
+        the file is registered again)."""
         shards = shards_of(path)
         missing = [p.name for p in shards if not p.exists()]
         if missing:
@@ -149,8 +153,12 @@ class Library:
                 f"{path.name} is one part of a split model; missing {', '.join(missing)}"
             )
         header = validate_file(path)
-        name = header.name or path.stem
-        taken = {m.name for m in self.store.list_models() if m.path != str(path)}
+        known = self.store.list_models()
+        before = next((m for m in known if m.path == str(path)), None)
+        if before is not None and before.metadata.get("starter"):
+            starter, name = True, name or before.name
+        name = name or header.name or path.stem
+        taken = {m.name for m in known if m.path != str(path)}
         if name in taken:
             name = path.stem if path.stem not in taken else f"{path.stem} ({path.parent.name})"
         entry = self.store.add_model(
@@ -170,6 +178,7 @@ class Library:
                 "split_count": len(shards),
                 "layers": header.block_count,
                 "embedding_only": is_embedding_model(header.architecture),
+                **({"starter": True} if starter else {}),
             },
         )
         if is_embedding_model(header.architecture) and not self.store.get_setting(
@@ -300,6 +309,8 @@ class Library:
         for shard in shards_of(path):
             shard.unlink(missing_ok=True)
         self.store.remove_model(entry.id)
+        if entry.metadata.get("starter"):
+            self.store.set_setting("starter_model", False)  # removed: never added again
         parent = path.parent
         while parent != self.models_dir and parent.is_relative_to(self.models_dir):
             try:

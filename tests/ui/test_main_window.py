@@ -81,6 +81,38 @@ def test_first_launch_offline_says_a_model_file_is_needed(ctx: Context, qtbot: Q
         win.shutdown()
 
 
+@pytest.mark.slow
+def test_an_offline_first_launch_can_chat_at_once_with_the_starter(
+    ctx: Context, gemma_model: Path, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HEARTH_NO_STARTER")
+    monkeypatch.setenv("HEARTH_STARTER_FILE", str(gemma_model))  # as a bundle ships it
+    ctx.store.set_setting("offline", True)
+    ctx.store.set_setting("temperature", 0.0)
+    ctx.store.set_setting("max_tokens", 12)
+    win = build_window(ctx, create_application())
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        welcome = win.welcome
+        qtbot.waitUntil(lambda: welcome.chat_now_button.isVisibleTo(win), timeout=20_000)
+        assert win.pages.currentWidget() is welcome, "the starter alone keeps the welcome page"
+        assert welcome.title_label.text() == "Welcome to Hearth: you can chat now"
+        assert "get a model that fits this computer" in welcome.body_label.text()
+        assert welcome.chat_now_button.text() == "Chat now with Gemma 3 270M (starter)"
+        assert welcome.chat_now_button.objectName() == "primary"
+        assert welcome.import_button.isVisibleTo(win), "a real model can still be added"
+        with qtbot.waitSignal(win.engine.modelLoaded, timeout=20_000):
+            welcome.chat_now_button.click()
+        assert win.pages.currentWidget() is win.chat_page
+        with qtbot.waitSignal(win.engine.generationDone, timeout=30_000) as done:
+            win.chat_page.send("What is the capital of France?")
+        answer: GenerationDone = done.args[0]
+        assert "Paris" in answer.answer
+    finally:
+        win.shutdown()
+
+
 def test_welcome_text_is_not_clipped(window: MainWindow) -> None:
     window.resize(1100, 700)
     for label in (window.welcome.title_label, window.welcome.body_label,

@@ -26,6 +26,7 @@ from app.models.fit import Fit, Machine, fit, recommend
 from app.models.hub import GGUFEntry, RepoListing, SearchPage
 from app.models.library import is_embedding_entry
 from app.models.services import ModelServices
+from app.models.starter import first_launch_starter
 from app.store import Download, ModelEntry, Store
 from app.units import format_count
 from ui.workers import Job, WorkerThread
@@ -336,6 +337,7 @@ class ModelsController(QObject):
 
         def call(_token: CancelToken, _report: Callable[[Any], None]) -> list[ModelEntry]:
             report = self.library.scan()
+            first_launch_starter(self.store, self.models_dir)  # a first launch can chat at once
             if report.problems:
                 self._libraryFromThread.emit(self.store.list_models())
                 skipped = "; ".join(f"{Path(p).name}: {why}" for p, why in report.problems)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.chat_format import NAMED_FORMATS
+from app.models.starter import STARTER_NOTE, is_starter
 from app.store import ModelEntry
 from app.units import format_bytes, format_count
 from ui.models.common import make_button, make_label, make_tree
@@ -158,6 +159,11 @@ class LibraryView(QWidget):
         actions.addStretch(1)
         actions.addWidget(self.delete_button)
 
+        # With only the starter: it is a stand-in, real models come from Browse.
+        self.starter_note = make_label(STARTER_NOTE, "modelsHint")
+        self.starter_note.setWordWrap(True)
+        self.starter_note.hide()
+
         # With no models: what to do, and the way to do it.
         self.empty_box = QWidget()
         empty_layout = QVBoxLayout(self.empty_box)
@@ -176,6 +182,7 @@ class LibraryView(QWidget):
         layout.setSpacing(10)
         layout.addLayout(bar)
         layout.addWidget(self.list, 1)
+        layout.addWidget(self.starter_note)
         layout.addWidget(self.empty_box, 1)
         layout.addWidget(self.action_bar)
 
@@ -227,6 +234,8 @@ class LibraryView(QWidget):
             if selected is not None and entry.id == selected.id:
                 self.list.setCurrentItem(item)
         has_models = bool(self.models)
+        only_starter = has_models and all(is_starter(m) for m in self.models)
+        self.starter_note.setVisible(only_starter)
         self.list.setVisible(has_models)
         self.action_bar.setVisible(has_models)
         self.empty_box.setVisible(not has_models)
@@ -258,6 +267,10 @@ class LibraryView(QWidget):
             badge = make_label("● Loaded", "loadedBadge")
             badge.setToolTip("This model is loaded: chats use it now.")
             marks.append(badge)
+        if is_starter(entry):
+            badge = make_label("starter", "starterBadge")
+            badge.setToolTip(STARTER_NOTE)
+            marks.append(badge)
         if entry.read_only:
             badge = make_label("read-only", "readOnlyBadge")
             badge.setToolTip(
@@ -287,6 +300,8 @@ class LibraryView(QWidget):
         self.controller.use_for_documents(name)
 
     def _source(self, entry: ModelEntry) -> str:
+        if is_starter(entry):
+            return "ships with Hearth"
         if entry.repo_id:
             return entry.repo_id
         folder = Path(entry.path).parent
