@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sqlite3
 import sys
@@ -117,9 +118,25 @@ def format_report(data: dict[str, Any]) -> str:
 
 
 def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
+    if args.check:
+        return _check(ctx, args.model)
     data = report(ctx)
     if args.json:
         print_json(data)
     else:
         print(format_report(data))
     return 0
+
+
+def _check(ctx: Context, model: str | None) -> int:
+    """The installation, end to end: window, model, one answer (see ui/self_check.py)."""
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    ):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a server, a container, CI
+    from ui.self_check import run_check  # Qt loads only for the check
+
+    print(f"Hearth {__version__}: checking this installation")
+    return run_check(ctx, model, lambda line: print(f"  {line}", flush=True))

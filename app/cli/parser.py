@@ -75,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     _presets(commands)
     doctor = commands.add_parser("doctor", help="print what a bug report needs")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor.add_argument(
+        "--check",
+        action="store_true",
+        help="open the window, load a model and answer one message, to prove this install works",
+    )
+    doctor.add_argument("--model", help="with --check: the library model to use")
     doctor.set_defaults(handler="app.cli.doctor:cmd_doctor")
     return parser
 
