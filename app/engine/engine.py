@@ -230,6 +230,7 @@ class Engine:
     """One loaded model and the controls around it. Thread-safe."""
 
     def __init__(self, *, state_cache_bytes: int | None = None) -> None:
+        _install_llama_log()  # first: loading the CPU kernels below logs which one it took
         llama_build()  # a build that loads its CPU kernels on demand loads them now
         self._llm: llama_cpp.Llama | None = None
         self._prompt: ChatPrompt | None = None
@@ -244,7 +245,6 @@ class Engine:
         self._states = _StateCache(budget)
         self._last_used = time.monotonic()
         self._abort_ref: Any = None
-        _install_llama_log()
         _live_engines.add(self)
 
     # ----------------------------------------------------------------- state
