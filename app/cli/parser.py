@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     _docs(commands)
     _settings(commands)
     _presets(commands)
+    _serve(commands)
     doctor = commands.add_parser("doctor", help="print what a bug report needs")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
     doctor.add_argument(
@@ -288,3 +289,20 @@ def _presets(commands: Any) -> None:
     p_rm = cmds.add_parser("rm", help="delete a preset")
     p_rm.add_argument("name")
     p_rm.set_defaults(handler="app.cli.presets:cmd_presets_rm")
+
+
+def _serve(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve", help="serve the library's models to other programs (OpenAI / Anthropic API)"
+    )
+    serve.add_argument("--model", help="the model to load first (default: the first chat model)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="port (8765)")
+    serve.add_argument(
+        "--api-key", metavar="KEY", help="clients must send it; required off loopback"
+    )
+    serve.add_argument(
+        "--cors", metavar="ORIGIN", action="append", default=[],
+        help="a web page origin allowed to call the API (repeatable; none by default)",
+    )  # fmt: skip
+    serve.set_defaults(handler="app.cli.serve:cmd_serve")

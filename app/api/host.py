@@ -1,0 +1,93 @@
+"""The one model the local API serves, shared fairly between requests.
+
+A ``ModelHost`` owns an ``Engine``. Requests take turns in arrival order (one answer
+at a time, as the engine allows); at most ``max_waiting`` wait, and one more is told
+the queue is full (``QueueFull``, answered 503 with Retry-After). A request may name
+any chat model in the library: the host loads it when it is not the one in memory.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from app.chat.runner import load_options_for
+from app.engine.engine import Engine
+from app.errors import HearthError, NotFoundError
+from app.models.library import is_embedding_entry
+from app.store import ModelEntry, Store
+
+
+class QueueFull(HearthError):
+    """Too many requests are already waiting for the model."""
+
+
+class UnknownModel(NotFoundError):
+    """The request names a model the library does not have (or one that cannot chat)."""
+
+
+class ModelHost:
+    def __init__(
+        self, store: Store, *, engine: Engine | None = None, max_waiting: int = 16
+    ) -> None:
+        self.store = store
+        self.engine = engine or Engine()
+        self.max_waiting = max_waiting
+        self._turn = threading.Condition()
+        self._queue: list[object] = []  # tickets in arrival order; the first one runs
+
+    def chat_models(self) -> list[ModelEntry]:
+        return [m for m in self.store.list_models() if not is_embedding_entry(m)]
+
+    def find(self, name: str) -> ModelEntry:
+        for entry in self.chat_models():
+            if name in (entry.name, entry.path, Path(entry.path).name, Path(entry.path).stem):
+                return entry
+        known = ", ".join(m.name for m in self.chat_models()) or "none"
+        raise UnknownModel(f"There is no chat model called {name!r} here (models: {known}).")
+
+    def default_model(self) -> ModelEntry:
+        loaded = self.engine.loaded
+        models = self.chat_models()
+        for entry in models:
+            if loaded is not None and Path(entry.path) == Path(loaded.path):
+                return entry
+        if not models:
+            raise UnknownModel("The library has no chat model to serve.")
+        return models[0]
+
+    def queued(self) -> int:
+        """Requests with the model or waiting for it."""
+        with self._turn:
+            return len(self._queue)
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Wait for this request's turn with the model (QueueFull when the line is full)."""
+        ticket = object()
+        with self._turn:
+            if len(self._queue) > self.max_waiting:
+                raise QueueFull(
+                    f"{len(self._queue)} requests are already waiting for the model; "
+                    "try again shortly."
+                )
+            self._queue.append(ticket)
+            self._turn.wait_for(lambda: self._queue[0] is ticket)
+        try:
+            yield
+        finally:
+            with self._turn:
+                self._queue.remove(ticket)
+                self._turn.notify_all()
+
+    def ready(self, entry: ModelEntry) -> None:
+        """Make ``entry`` the model in memory (call during the request's turn)."""
+        loaded = self.engine.loaded
+        if loaded is not None and Path(loaded.path) == Path(entry.path):
+            return
+        self.engine.load(Path(entry.path), load_options_for(self.store, model=entry))
+
+    def close(self) -> None:
+        self.engine.close()

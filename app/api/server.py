@@ -1,0 +1,466 @@
+"""`hearth serve`: the library's models over HTTP, as OpenAI's and Anthropic's clients
+expect them, on Starlette and uvicorn.
+
+- ``GET /v1/models`` and ``POST /v1/chat/completions`` (streamed as server-sent events
+  or not) in OpenAI's shape; ``POST /v1/messages`` (streamed events or not) in
+  Anthropic's. Sampling fields, ``stop``, ``max_tokens``, ``seed``; usage reported.
+- Errors in each API's own shape with the status codes their clients act on: 401 a
+  missing or wrong key, 404 an unknown model, 400 malformed JSON or a prompt longer
+  than the context, 413 a body over the limit, 503 with Retry-After when the queue
+  is full. Never a stack trace (a bug is logged and answered 500 in words).
+- One answer at a time through a ``ModelHost``; a client that disconnects mid-stream
+  stops its generation within a token.
+- Loopback by default; another address only with an API key (compared in constant
+  time). CORS closed unless origins are allowed. Bodies limited in size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ipaddress
+import json
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from app.api.host import ModelHost, QueueFull, UnknownModel
+from app.cancel import CancelToken
+from app.engine.chat_format import Turn
+from app.engine.events import (
+    ContextTooSmall,
+    ContextTrimmed,
+    GenerationDone,
+    Sampling,
+    TextDelta,
+)
+from app.errors import HearthError
+from app.store import ModelEntry
+
+log = logging.getLogger(__name__)
+
+Dialect = Literal["openai", "anthropic"]
+MAX_BODY_BYTES = 4 << 20
+RETRY_AFTER_SECONDS = 5
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, kind: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.kind, self.code = status, message, kind, code
+
+
+def _error_response(error: ApiError, dialect: Dialect) -> JSONResponse:
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if error.status == 503 else None
+    if dialect == "anthropic":
+        kinds = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
+                 413: "request_too_large", 503: "overloaded_error", 500: "api_error"}  # fmt: skip
+        body: dict[str, Any] = {
+            "type": "error",
+            "error": {"type": kinds.get(error.status, "api_error"), "message": error.message},
+        }
+    else:
+        body = {"error": {"message": error.message, "type": error.kind, "param": None,
+                          "code": error.code}}  # fmt: skip
+    return JSONResponse(body, status_code=error.status, headers=headers)
+
+
+@dataclass
+class ServerOptions:
+    api_key: str | None = None
+    cors_origins: list[str] = field(default_factory=list)
+    max_body_bytes: int = MAX_BODY_BYTES
+
+
+def check_bind(host: str, api_key: str | None) -> None:
+    """Loopback needs nothing; any other address is an explicit choice that needs a key."""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback and not api_key:
+        raise HearthError(
+            f"Serving on {host} lets other computers use your models: give an API key "
+            "(--api-key KEY) to do that, or serve on 127.0.0.1."
+        )
+
+
+# ------------------------------------------------------------------ one answer
+class Run:
+    """One answer generated on its own thread during the request's turn; its events are
+    read from the event loop. ``cancel()`` stops it within a token."""
+
+    _END = object()
+
+    def __init__(self, host: ModelHost, entry: ModelEntry, turns: list[Turn], sampling: Sampling):
+        self.host, self.entry, self.turns, self.sampling = host, entry, turns, sampling
+        self.token = CancelToken()
+        self.events: queue.Queue[object] = queue.Queue()
+        self.thread = threading.Thread(target=self._work, name="hearth-api-answer", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def cancel(self) -> None:
+        self.token.cancel()
+
+    def _work(self) -> None:
+        try:
+            with self.host.turn():
+                if self.token.cancelled:
+                    return
+                self.host.ready(self.entry)
+                answer = self.host.engine.generate(self.turns, self.sampling, cancel=self.token)
+                try:
+                    for event in answer:
+                        if isinstance(event, ContextTrimmed):  # an API answers all it was sent
+                            raise ApiError(
+                                400,
+                                f"The messages take {event.prompt_tokens:,} tokens, more than "
+                                f"the model's context of {event.n_ctx:,}. Send fewer or "
+                                "shorter ones.",
+                                "invalid_request_error",
+                                "context_length_exceeded",
+                            )
+                        self.events.put(event)
+                finally:
+                    answer.close()
+        except BaseException as exc:  # handed to the request, which answers in words
+            self.events.put(exc)
+        finally:
+            self.events.put(self._END)
+
+    async def next(self) -> object:
+        return await asyncio.to_thread(self.events.get)
+
+
+def _as_api_error(exc: BaseException) -> ApiError:
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, QueueFull):
+        return ApiError(503, str(exc), "server_error", "queue_full")
+    if isinstance(exc, UnknownModel):
+        return ApiError(404, str(exc), "invalid_request_error", "model_not_found")
+    if isinstance(exc, ContextTooSmall):
+        return ApiError(400, str(exc), "invalid_request_error", "context_length_exceeded")
+    if isinstance(exc, HearthError):
+        return ApiError(400, str(exc), "invalid_request_error")
+    log.error("the API failed on a request", exc_info=exc)
+    return ApiError(500, f"Hearth failed to answer ({type(exc).__name__}); see its log.",
+                    "server_error")  # fmt: skip
+
+
+# ------------------------------------------------------------------ requests
+def _text(content: Any, where: str) -> str:
+    """A message's content: a string, or a list of text blocks (both APIs allow it)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for block in content:
+            if isinstance(block, dict) and block.get("type") == "text":
+                parts.append(str(block.get("text", "")))
+            else:
+                raise ApiError(400, f"{where}: only text content is supported.",
+                               "invalid_request_error")  # fmt: skip
+        return "".join(parts)
+    raise ApiError(400, f"{where}: content must be text.", "invalid_request_error")
+
+
+def _turns(messages: Any, system: str | None = None) -> list[Turn]:
+    if not isinstance(messages, list) or not messages:
+        raise ApiError(400, "messages must be a non-empty list.", "invalid_request_error")
+    turns: list[Turn] = [{"role": "system", "content": system}] if system else []
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or message.get("role") not in (
+            "system", "developer", "user", "assistant",
+        ):  # fmt: skip
+            raise ApiError(400, f"messages[{index}] needs a role of system, user or assistant.",
+                           "invalid_request_error")  # fmt: skip
+        role = "system" if message["role"] == "developer" else str(message["role"])
+        turns.append({"role": role, "content": _text(message.get("content"), f"messages[{index}]")})
+    return turns
+
+
+def _number(body: dict[str, Any], name: str, kind: type, low: float, high: float) -> Any:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ApiError(400, f"{name} must be a number.", "invalid_request_error")
+    if not low <= value <= high:
+        raise ApiError(400, f"{name} must be between {low} and {high}.", "invalid_request_error")
+    return kind(value)
+
+
+def _sampling(host: ModelHost, body: dict[str, Any], *, stop_key: str, tokens_key: str) -> Sampling:
+    values: dict[str, Any] = {
+        name: host.store.get_setting(name)
+        for name in ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed",
+                     "max_tokens")
+    }  # fmt: skip
+    bounds = (("temperature", float, 0, 5), ("top_p", float, 0, 1),
+              ("top_k", int, 0, 100_000), ("seed", int, -1, 2**32 - 1))  # fmt: skip
+    for name, kind, low, high in bounds:
+        value = _number(body, name, kind, low, high)
+        if value is not None:
+            values[name] = value
+    tokens = _number(body, tokens_key, int, 1, 1_048_576)
+    if tokens is None:
+        tokens = _number(body, "max_completion_tokens", int, 1, 1_048_576)
+    if tokens is not None:
+        values["max_tokens"] = tokens
+    stop = body.get(stop_key)
+    if isinstance(stop, str):
+        stop = [stop]
+    if stop is not None and not (isinstance(stop, list) and all(isinstance(s, str) for s in stop)):
+        raise ApiError(400, f"{stop_key} must be a string or a list of strings.",
+                       "invalid_request_error")  # fmt: skip
+    values["stop"] = tuple(stop or ())
+    return Sampling.from_values(values)
+
+
+def _finish(done: GenerationDone, dialect: Dialect) -> str:
+    reason = done.stats.stop_reason
+    if dialect == "anthropic":
+        return {"max_tokens": "max_tokens", "context_full": "max_tokens",
+                "stop_string": "stop_sequence"}.get(reason, "end_turn")  # fmt: skip
+    return "length" if reason in ("max_tokens", "context_full") else "stop"
+
+
+# ------------------------------------------------------------------ the app
+def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlette:
+    options = options or ServerOptions()
+
+    async def body_of(request: Request) -> dict[str, Any]:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > options.max_body_bytes:
+            raise ApiError(413, f"The request body is over {options.max_body_bytes:,} bytes.",
+                           "invalid_request_error")  # fmt: skip
+        raw = bytearray()
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > options.max_body_bytes:
+                raise ApiError(413, f"The request body is over {options.max_body_bytes:,} bytes.",
+                               "invalid_request_error")  # fmt: skip
+        try:
+            body = json.loads(bytes(raw))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ApiError(400, f"The request body is not valid JSON ({exc}).",
+                           "invalid_request_error") from None  # fmt: skip
+        if not isinstance(body, dict):
+            raise ApiError(400, "The request body must be a JSON object.", "invalid_request_error")
+        return body
+
+    def authorize(request: Request) -> None:
+        if options.api_key is None:
+            return
+        given = request.headers.get("x-api-key") or ""
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            given = auth[7:].strip()
+        if not hmac.compare_digest(given.encode(), options.api_key.encode()):
+            raise ApiError(401, "A valid API key is needed (Authorization: Bearer KEY).",
+                           "invalid_request_error", "invalid_api_key")  # fmt: skip
+
+    def endpoint(dialect: Dialect, handler: Callable[[Request], Any]) -> Callable[..., Any]:
+        async def run(request: Request) -> Response:
+            try:
+                authorize(request)
+                result: Response = await handler(request)
+                return result
+            except BaseException as exc:  # every failure answers in the API's words
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                return _error_response(_as_api_error(exc), dialect)
+
+        return run
+
+    async def models(_request: Request) -> Response:
+        data = [{"id": m.name, "object": "model", "created": int(m.added_at),
+                 "owned_by": "hearth"} for m in host.chat_models()]  # fmt: skip
+        return JSONResponse({"object": "list", "data": data})
+
+    async def answer(request: Request, dialect: Dialect) -> Response:
+        body = await body_of(request)
+        name = body.get("model")
+        entry = host.find(str(name)) if name else host.default_model()
+        if dialect == "openai":
+            fmt = body.get("response_format") or {}
+            if isinstance(fmt, dict) and fmt.get("type") not in (None, "text"):
+                raise ApiError(400, "response_format json_object / json_schema is not supported "
+                               "yet.", "invalid_request_error")  # fmt: skip
+            turns = _turns(body.get("messages"))
+            sampling = _sampling(host, body, stop_key="stop", tokens_key="max_tokens")
+        else:
+            if not isinstance(body.get("max_tokens"), int):
+                raise ApiError(400, "max_tokens is required.", "invalid_request_error")
+            system = body.get("system")
+            turns = _turns(body.get("messages"), _text(system, "system") if system else None)
+            sampling = _sampling(host, body, stop_key="stop_sequences", tokens_key="max_tokens")
+        run = Run(host, entry, turns, sampling)
+        run.start()
+        first = await run.next()
+        if isinstance(first, BaseException):
+            raise first
+        ident = f"{'chatcmpl' if dialect == 'openai' else 'msg'}-{uuid.uuid4().hex[:24]}"
+        if body.get("stream"):
+            events = _openai_stream if dialect == "openai" else _anthropic_stream
+            return StreamingResponse(
+                events(run, first, ident, entry.name), media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache"},
+            )  # fmt: skip
+        text, done = await _collect(run, first)
+        if dialect == "openai":
+            return JSONResponse({
+                "id": ident, "object": "chat.completion", "created": int(time.time()),
+                "model": entry.name,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                             "finish_reason": _finish(done, dialect)}],
+                "usage": _usage(done),
+            })  # fmt: skip
+        return JSONResponse({
+            "id": ident, "type": "message", "role": "assistant", "model": entry.name,
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": _finish(done, dialect), "stop_sequence": None,
+            "usage": {"input_tokens": done.stats.prompt_tokens,
+                      "output_tokens": done.stats.completion_tokens},
+        })  # fmt: skip
+
+    async def openai_chat(request: Request) -> Response:
+        return await answer(request, "openai")
+
+    async def anthropic_messages(request: Request) -> Response:
+        return await answer(request, "anthropic")
+
+    routes = [
+        Route("/v1/models", endpoint("openai", models), methods=["GET"]),
+        Route("/v1/chat/completions", endpoint("openai", openai_chat), methods=["POST"]),
+        Route("/v1/messages", endpoint("anthropic", anthropic_messages), methods=["POST"]),
+    ]
+    middleware = []
+    if options.cors_origins:
+        middleware.append(Middleware(
+            CORSMiddleware, allow_origins=options.cors_origins, allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "x-api-key", "anthropic-version"],
+        ))  # fmt: skip
+    return Starlette(routes=routes, middleware=middleware)
+
+
+def _usage(done: GenerationDone) -> dict[str, int]:
+    prompt, completion = done.stats.prompt_tokens, done.stats.completion_tokens
+    return {"prompt_tokens": prompt, "completion_tokens": completion,
+            "total_tokens": prompt + completion}  # fmt: skip
+
+
+async def _events(run: Run, first: object) -> AsyncIterator[object]:
+    """The run's events from ``first`` on; a failure mid-answer is raised."""
+    event = first
+    while event is not Run._END:
+        if isinstance(event, BaseException):
+            raise event
+        yield event
+        event = await run.next()
+
+
+async def _collect(run: Run, first: object) -> tuple[str, GenerationDone]:
+    parts: list[str] = []
+    done: GenerationDone | None = None
+    async for event in _events(run, first):
+        if isinstance(event, TextDelta) and event.kind == "answer":
+            parts.append(event.text)
+        elif isinstance(event, GenerationDone):
+            done = event
+    if done is None:
+        raise ApiError(500, "The answer ended without finishing.", "server_error")
+    if done.error:
+        raise ApiError(500, f"The answer failed: {done.error}", "server_error")
+    return "".join(parts), done
+
+
+def _sse(data: object, event: str | None = None) -> bytes:
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+async def _openai_stream(run: Run, first: object, ident: str, model: str) -> AsyncIterator[bytes]:
+    created = int(time.time())
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
+        return _sse({"id": ident, "object": "chat.completion.chunk", "created": created,
+                     "model": model,
+                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                     **extra})  # fmt: skip
+
+    try:
+        yield chunk({"role": "assistant", "content": ""})
+        async for event in _events(run, first):
+            if isinstance(event, TextDelta) and event.kind == "answer" and event.text:
+                yield chunk({"content": event.text})
+            elif isinstance(event, GenerationDone):
+                yield chunk({}, _finish(event, "openai"), usage=_usage(event))
+        yield b"data: [DONE]\n\n"
+    except Exception as exc:  # headers are sent: the error goes in the stream
+        error = _as_api_error(exc)
+        yield _sse({"error": {"message": error.message, "type": error.kind, "code": error.code}})
+    finally:
+        run.cancel()  # a client that went away stops the answer within a token
+
+
+async def _anthropic_stream(
+    run: Run, first: object, ident: str, model: str
+) -> AsyncIterator[bytes]:
+    try:
+        yield _sse({"type": "message_start", "message": {
+            "id": ident, "type": "message", "role": "assistant", "model": model, "content": [],
+            "stop_reason": None, "stop_sequence": None,
+            "usage": {"input_tokens": 0, "output_tokens": 0}}}, "message_start")  # fmt: skip
+        block = {"type": "content_block_start", "index": 0,
+                 "content_block": {"type": "text", "text": ""}}  # fmt: skip
+        yield _sse(block, "content_block_start")
+        async for event in _events(run, first):
+            if isinstance(event, TextDelta) and event.kind == "answer" and event.text:
+                yield _sse({"type": "content_block_delta", "index": 0,
+                            "delta": {"type": "text_delta", "text": event.text}},
+                           "content_block_delta")  # fmt: skip
+            elif isinstance(event, GenerationDone):
+                yield _sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
+                yield _sse({"type": "message_delta",
+                            "delta": {"stop_reason": _finish(event, "anthropic"),
+                                      "stop_sequence": None},
+                            "usage": {"input_tokens": event.stats.prompt_tokens,
+                                      "output_tokens": event.stats.completion_tokens}},
+                           "message_delta")  # fmt: skip
+                yield _sse({"type": "message_stop"}, "message_stop")
+    except Exception as exc:
+        error = _as_api_error(exc)
+        yield _sse({"type": "error", "error": {"type": "api_error", "message": error.message}},
+                   "error")  # fmt: skip
+    finally:
+        run.cancel()
+
+
+def serve(host: ModelHost, bind: str, port: int, options: ServerOptions,
+          on_ready: Callable[[str], None] | None = None) -> None:  # fmt: skip
+    """Run the server until interrupted (Ctrl+C)."""
+    import uvicorn
+
+    check_bind(bind, options.api_key)
+    config = uvicorn.Config(build_app(host, options), host=bind, port=port, log_level="warning",
+                            access_log=False, lifespan="off")  # fmt: skip
+    server = uvicorn.Server(config)
+    if on_ready is not None:
+        on_ready(f"http://{bind}:{port}/v1")
+    server.run()
