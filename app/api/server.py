@@ -17,6 +17,7 @@ expect them, on Starlette and uvicorn.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import ipaddress
 import json
@@ -232,6 +233,33 @@ def _sampling(host: ModelHost, body: dict[str, Any], *, stop_key: str, tokens_ke
     return Sampling.from_values(values)
 
 
+def _output_grammar(fmt: Any) -> str | None:
+    """The grammar a ``response_format`` asks for: any JSON object, or JSON following a
+    schema; llama.cpp then only samples tokens that keep the output valid."""
+    from llama_cpp.llama_grammar import JSON_GBNF, json_schema_to_gbnf
+
+    if fmt is None:
+        return None
+    kind = fmt.get("type") if isinstance(fmt, dict) else None
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        return str(JSON_GBNF)
+    if kind == "json_schema":
+        spec = fmt.get("json_schema")
+        schema = spec.get("schema") if isinstance(spec, dict) else None
+        if not isinstance(schema, dict):
+            raise ApiError(400, "response_format json_schema needs json_schema.schema, an "
+                           "object.", "invalid_request_error")  # fmt: skip
+        try:
+            return str(json_schema_to_gbnf(json.dumps(schema)))
+        except Exception as exc:  # the converter raises what it likes on odd schemas
+            raise ApiError(400, f"The JSON schema can't be followed ({exc}).",
+                           "invalid_request_error") from None  # fmt: skip
+    raise ApiError(400, "response_format type must be text, json_object or json_schema.",
+                   "invalid_request_error")  # fmt: skip
+
+
 def _finish(done: GenerationDone, dialect: Dialect) -> str:
     reason = done.stats.stop_reason
     if dialect == "anthropic":
@@ -298,12 +326,11 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
         name = body.get("model")
         entry = host.find(str(name)) if name else host.default_model()
         if dialect == "openai":
-            fmt = body.get("response_format") or {}
-            if isinstance(fmt, dict) and fmt.get("type") not in (None, "text"):
-                raise ApiError(400, "response_format json_object / json_schema is not supported "
-                               "yet.", "invalid_request_error")  # fmt: skip
             turns = _turns(body.get("messages"))
             sampling = _sampling(host, body, stop_key="stop", tokens_key="max_tokens")
+            grammar = _output_grammar(body.get("response_format"))
+            if grammar is not None:
+                sampling = dataclasses.replace(sampling, grammar=grammar)
         else:
             if not isinstance(body.get("max_tokens"), int):
                 raise ApiError(400, "max_tokens is required.", "invalid_request_error")

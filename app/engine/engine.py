@@ -200,6 +200,9 @@ def _sampler_chain(llm: llama_cpp.Llama, **params: Any) -> Any:
     top_k = int(params.get("top_k", 40))
     temp = float(params.get("temp", 0.8))
     sampler: Any = internals.LlamaSampler()
+    grammar = params.get("grammar")
+    if grammar is not None:  # first: later steps must only see tokens the grammar allows
+        sampler.add_grammar(cast(Any, llm)._model, grammar)
     if top_k > 0:
         sampler.add_top_k(top_k)
     sampler.add_penalties(
@@ -217,6 +220,18 @@ def _sampler_chain(llm: llama_cpp.Llama, **params: Any) -> Any:
         sampler.add_temp(temp)
         sampler.add_dist(cast(Any, llm)._seed)
     return sampler
+
+
+def _grammar(text: str | None) -> Any:
+    """A fresh llama.cpp grammar (it keeps state while sampling); HearthError when bad."""
+    if text is None:
+        return None
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    try:
+        return LlamaGrammar.from_string(text, verbose=False)
+    except (ValueError, RuntimeError) as exc:
+        raise HearthError(f"The output format could not be understood ({exc}).") from exc
 
 
 def resolve_gpu_layers(requested: int, block_count: int | None) -> int:
@@ -578,6 +593,7 @@ class Engine:
             else:
                 stream = llm.generate(
                     tokens,
+                    grammar=_grammar(sampling.grammar),
                     top_k=sampling.top_k,
                     top_p=sampling.top_p,
                     min_p=sampling.min_p,

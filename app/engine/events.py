@@ -64,6 +64,7 @@ class Sampling:
     seed: int = -1
     max_tokens: int = 2048
     stop: tuple[str, ...] = ()
+    grammar: str | None = None  # GBNF the answer must follow (JSON output for the API)
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> Sampling:

@@ -3,6 +3,7 @@ server on loopback, answering with a tiny real model."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,6 +99,33 @@ def test_a_streamed_chat_arrives_in_pieces_that_make_the_whole_answer(served: Se
             finish = chunk.choices[0].finish_reason or finish
     assert len([p for p in pieces if p]) > 1
     assert "".join(pieces) == whole and finish == "length"
+
+
+def test_json_schema_output_parses_and_follows_the_schema(served: Served) -> None:
+    schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
+    for seed in (1, 2, 3):
+        reply = oa(served).chat.completions.create(
+            model="tiny-llama", messages=[{"role": "user", "content": "Is it ok?"}],
+            max_tokens=64, seed=seed,
+            extra_body={"response_format": {
+                "type": "json_schema", "json_schema": {"name": "answer", "schema": schema}}},
+        )  # fmt: skip
+        answer = json.loads(reply.choices[0].message.content or "")
+        assert set(answer) == {"ok"} and isinstance(answer["ok"], bool)
+    anything = oa(served).chat.completions.create(
+        model="tiny-llama", messages=[{"role": "user", "content": "JSON please"}],
+        max_tokens=200, seed=4, response_format={"type": "json_object"},
+    )  # fmt: skip
+    assert (
+        anything.choices[0].finish_reason == "length"
+        or json.loads(anything.choices[0].message.content or "") is not None
+    )
+    with pytest.raises(openai.BadRequestError, match="response_format type must be"):
+        oa(served).chat.completions.create(
+            model="tiny-llama",
+            messages=[{"role": "user", "content": "Hi"}],
+            extra_body={"response_format": {"type": "yaml"}},
+        )
 
 
 def test_the_anthropic_client_gets_messages_streamed_and_not(served: Served) -> None:
