@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
+import time
 from pathlib import Path
 
+import httpx2 as httpx
 import pytest
 
 from app import __version__
@@ -128,3 +131,32 @@ def test_the_installed_app_draws_on_a_real_x_display(
     )  # fmt: skip
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "window   opened (xcb display)" in checked.stdout
+
+
+def test_the_installed_program_serves_the_api(root: Path, tmp_path: Path, tiny_model: Path) -> None:
+    assert hearth(root, tmp_path, "models", "import", str(tiny_model)).returncode == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    server = subprocess.Popen(
+        [str(root / "usr" / "bin" / "hearth"), "--home", str(tmp_path), "serve", "--port",
+         str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/v1/chat/completions"
+        ask = {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 3}
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = httpx.post(url, json=ask, timeout=30)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.communicate()[1]
+                assert time.monotonic() < deadline, "the server never answered"
+                time.sleep(0.1)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["usage"]["completion_tokens"] == 3
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
