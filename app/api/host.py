@@ -12,12 +12,16 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.chat.runner import load_options_for
 from app.engine.engine import Engine
 from app.errors import HearthError, NotFoundError
 from app.models.library import is_embedding_entry
 from app.store import ModelEntry, Store
+
+if TYPE_CHECKING:
+    from app.documents.embeddings import Embedder
 
 
 class QueueFull(HearthError):
@@ -37,6 +41,7 @@ class ModelHost:
         self.max_waiting = max_waiting
         self._turn = threading.Condition()
         self._queue: list[object] = []  # tickets in arrival order; the first one runs
+        self._embedder: Embedder | None = None
 
     def chat_models(self) -> list[ModelEntry]:
         return [m for m in self.store.list_models() if not is_embedding_entry(m)]
@@ -89,5 +94,31 @@ class ModelHost:
             return
         self.engine.load(Path(entry.path), load_options_for(self.store, model=entry))
 
+    def embedding_model(self, name: str | None) -> ModelEntry:
+        """The embedding model a request names, else the one documents use."""
+        models = [m for m in self.store.list_models() if is_embedding_entry(m)]
+        wanted = name or str(self.store.get_setting("embedding_model") or "")
+        for entry in models:
+            if not wanted or wanted in (entry.name, Path(entry.path).name, Path(entry.path).stem):
+                return entry
+        known = ", ".join(m.name for m in models) or "none"
+        raise UnknownModel(
+            f"There is no embedding model called {wanted!r} here (embedding models: {known})."
+            if wanted
+            else "The library has no embedding model (import one, e.g. bge-small or nomic-embed)."
+        )
+
+    def embed(self, entry: ModelEntry, texts: list[str]) -> tuple[list[list[float]], int]:
+        """Vectors for ``texts`` and the tokens they took (call during the request's turn)."""
+        from app.documents.embeddings import Embedder
+
+        if self._embedder is None or self._embedder.path != Path(entry.path):
+            if self._embedder is not None:
+                self._embedder.close()
+            self._embedder = Embedder(Path(entry.path))
+        return self._embedder.embed_texts(texts)
+
     def close(self) -> None:
         self.engine.close()
+        if self._embedder is not None:
+            self._embedder.close()

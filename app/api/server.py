@@ -1,8 +1,9 @@
 """`hearth serve`: the library's models over HTTP, as OpenAI's and Anthropic's clients
 expect them, on Starlette and uvicorn.
 
-- ``GET /v1/models`` and ``POST /v1/chat/completions`` (streamed as server-sent events
-  or not) in OpenAI's shape; ``POST /v1/messages`` (streamed events or not) in
+- ``GET /v1/models``, ``POST /v1/chat/completions`` (streamed as server-sent events
+  or not; ``response_format`` JSON held to by a grammar) and ``POST /v1/embeddings``
+  (the embedding model) in OpenAI's shape; ``POST /v1/messages`` (streamed events or not) in
   Anthropic's. Sampling fields, ``stop``, ``max_tokens``, ``seed``; usage reported.
 - Errors in each API's own shape with the status codes their clients act on: 401 a
   missing or wrong key, 404 an unknown model, 400 malformed JSON or a prompt longer
@@ -366,6 +367,28 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
                       "output_tokens": done.stats.completion_tokens},
         })  # fmt: skip
 
+    async def embeddings(request: Request) -> Response:
+        body = await body_of(request)
+        given = body.get("input")
+        texts = [given] if isinstance(given, str) else given
+        if not (isinstance(texts, list) and texts and all(isinstance(x, str) for x in texts)):
+            raise ApiError(400, "input must be a string or a non-empty list of strings.",
+                           "invalid_request_error")  # fmt: skip
+        name = body.get("model")
+        entry = host.embedding_model(str(name) if name else None)
+
+        def work() -> tuple[list[list[float]], int]:
+            with host.turn():
+                return host.embed(entry, texts)
+
+        vectors, tokens = await asyncio.to_thread(work)
+        return JSONResponse({
+            "object": "list", "model": entry.name,
+            "data": [{"object": "embedding", "index": i, "embedding": v}
+                     for i, v in enumerate(vectors)],
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        })  # fmt: skip
+
     async def openai_chat(request: Request) -> Response:
         return await answer(request, "openai")
 
@@ -375,6 +398,7 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
     routes = [
         Route("/v1/models", endpoint("openai", models), methods=["GET"]),
         Route("/v1/chat/completions", endpoint("openai", openai_chat), methods=["POST"]),
+        Route("/v1/embeddings", endpoint("openai", embeddings), methods=["POST"]),
         Route("/v1/messages", endpoint("anthropic", anthropic_messages), methods=["POST"]),
     ]
     middleware = []

@@ -85,6 +85,13 @@ class Embedder:
         self._ensure_loaded()
         return np.asarray(self.engine.embed([self.query_prefix + text])[0], dtype=np.float32)
 
+    def embed_texts(self, texts: Sequence[str]) -> tuple[list[list[float]], int]:
+        """Texts as they are (no query or passage prefix: the local API's callers choose),
+        with the number of tokens they took."""
+        self._ensure_loaded()
+        vectors = self.engine.embed(list(texts))
+        return vectors, sum(len(self.engine.tokenize_prompt(text)) for text in texts)
+
     def close(self) -> None:
         self.engine.close()
 

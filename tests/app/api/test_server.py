@@ -10,6 +10,7 @@ from pathlib import Path
 
 import anthropic
 import httpx2 as httpx  # the HTTP client huggingface_hub and openai use here
+import numpy as np
 import openai
 import pytest
 import uvicorn
@@ -20,6 +21,7 @@ from app.engine.events import GenerationDone
 from app.errors import HearthError
 from app.models.library import Library
 from app.store import Store
+from tests.support.minilm import minilm_path
 
 KEY = "sk-hearth-test"
 
@@ -126,6 +128,24 @@ def test_json_schema_output_parses_and_follows_the_schema(served: Served) -> Non
             messages=[{"role": "user", "content": "Hi"}],
             extra_body={"response_format": {"type": "yaml"}},
         )
+
+
+def test_embeddings_come_from_the_embedding_model(
+    served: Served, host: ModelHost, tmp_path: Path
+) -> None:
+    with pytest.raises(openai.NotFoundError, match="no embedding model"):
+        oa(served).embeddings.create(model="minilm", input="a cat")
+    entry = Library(host.store, tmp_path / "models").import_file(minilm_path(), "link")
+    result = oa(served).embeddings.create(
+        model=entry.name,
+        input=["A cat sat on the warm windowsill", "A kitten lay on the sunny ledge",
+               "Quarterly tax filing deadlines"],
+    )  # fmt: skip
+    vectors = [np.asarray(d.embedding) for d in result.data]
+    assert [d.index for d in result.data] == [0, 1, 2] and len(vectors[0]) == 384
+    assert result.usage.prompt_tokens > 6
+    similar, unrelated = vectors[0] @ vectors[1], vectors[0] @ vectors[2]
+    assert similar > unrelated + 0.2, (similar, unrelated)
 
 
 def test_the_anthropic_client_gets_messages_streamed_and_not(served: Served) -> None:
