@@ -23,7 +23,6 @@ import hmac
 import ipaddress
 import json
 import logging
-import queue
 import threading
 import time
 import uuid
@@ -109,11 +108,16 @@ class Run:
     def __init__(self, host: ModelHost, entry: ModelEntry, turns: list[Turn], sampling: Sampling):
         self.host, self.entry, self.turns, self.sampling = host, entry, turns, sampling
         self.token = CancelToken()
-        self.events: queue.Queue[object] = queue.Queue()
+        # Events cross to the event loop without a thread-pool hop per token.
+        self.events: asyncio.Queue[object] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
         self.thread = threading.Thread(target=self._work, name="hearth-api-answer", daemon=True)
 
     def start(self) -> None:
         self.thread.start()
+
+    def _put(self, item: object) -> None:
+        self._loop.call_soon_threadsafe(self.events.put_nowait, item)
 
     def cancel(self) -> None:
         self.token.cancel()
@@ -136,16 +140,23 @@ class Run:
                                 "invalid_request_error",
                                 "context_length_exceeded",
                             )
-                        self.events.put(event)
+                        self._put(event)
                 finally:
                     answer.close()
         except BaseException as exc:  # handed to the request, which answers in words
-            self.events.put(exc)
+            self._put(exc)
         finally:
-            self.events.put(self._END)
+            self._put(self._END)
 
     async def next(self) -> object:
-        return await asyncio.to_thread(self.events.get)
+        return await self.events.get()
+
+    def next_now(self) -> object | None:
+        """An event already waiting, or None (to send what has arrived in one piece)."""
+        try:
+            return self.events.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
 
 
 def _as_api_error(exc: BaseException) -> ApiError:
@@ -213,8 +224,9 @@ def _sampling(host: ModelHost, body: dict[str, Any], *, stop_key: str, tokens_ke
         for name in ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed",
                      "max_tokens")
     }  # fmt: skip
-    bounds = (("temperature", float, 0, 5), ("top_p", float, 0, 1),
-              ("top_k", int, 0, 100_000), ("seed", int, -1, 2**32 - 1))  # fmt: skip
+    bounds = (("temperature", float, 0, 5), ("top_p", float, 0, 1), ("min_p", float, 0, 1),
+              ("top_k", int, 0, 100_000), ("repeat_penalty", float, 0.5, 2.5),
+              ("seed", int, -1, 2**32 - 1))  # fmt: skip
     for name, kind, low, high in bounds:
         value = _number(body, name, kind, low, high)
         if value is not None:
@@ -417,13 +429,24 @@ def _usage(done: GenerationDone) -> dict[str, int]:
 
 
 async def _events(run: Run, first: object) -> AsyncIterator[object]:
-    """The run's events from ``first`` on; a failure mid-answer is raised."""
-    event = first
+    """The run's events from ``first`` on, answer text that arrived together joined into
+    one piece (fewer, larger chunks when the client reads slower than the model writes);
+    a failure mid-answer is raised."""
+    event: object = first
     while event is not Run._END:
         if isinstance(event, BaseException):
             raise event
+        following: object | None = None
+        if isinstance(event, TextDelta):
+            text = [event.text]
+            while (following := run.next_now()) is not None:
+                if not (isinstance(following, TextDelta) and following.kind == event.kind):
+                    break
+                text.append(following.text)
+                following = None
+            event = TextDelta(event.kind, "".join(text))
         yield event
-        event = await run.next()
+        event = following if following is not None else await run.next()
 
 
 async def _collect(run: Run, first: object) -> tuple[str, GenerationDone]:

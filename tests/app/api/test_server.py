@@ -92,7 +92,7 @@ def test_models_are_listed_and_a_chat_is_answered_with_usage(served: Served) -> 
 def test_a_streamed_chat_arrives_in_pieces_that_make_the_whole_answer(served: Served) -> None:
     client = oa(served)
     ask = {"model": "tiny-llama", "messages": [{"role": "user", "content": "Hi"}],
-           "max_tokens": 8, "temperature": 0.0}  # fmt: skip
+           "max_tokens": 64, "temperature": 0.0}  # fmt: skip
     whole = client.chat.completions.create(**ask).choices[0].message.content  # type: ignore[call-overload]
     pieces, finish = [], None
     for chunk in client.chat.completions.create(**ask, stream=True):  # type: ignore[call-overload]
