@@ -12,6 +12,7 @@ from importlib import metadata
 from typing import Any
 
 from app import __version__
+from app.cli.main import has_display
 from app.context import Context
 from app.engine.build import llama_build
 from app.hardware import cpu_info, free_disk_bytes, memory
@@ -130,12 +131,8 @@ def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
 
 def _check(ctx: Context, model: str | None) -> int:
     """The installation, end to end: window, model, one answer (see ui/self_check.py)."""
-    if (
-        sys.platform.startswith("linux")
-        and not os.environ.get("DISPLAY")
-        and not os.environ.get("WAYLAND_DISPLAY")
-    ):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a server, a container, CI
+    if not has_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a server, a container, CI
     from ui.self_check import run_check  # Qt loads only for the check
 
     print(f"Hearth {__version__}: checking this installation")

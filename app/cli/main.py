@@ -28,13 +28,16 @@ __all__ = ["EXIT_ERROR", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "EXIT_USAGE", "mai
 
 
 # ---------------------------------------------------------------- commands
+def has_display() -> bool:
+    """Whether a window can open here: always off Linux; on Linux, an X11 or Wayland
+    session (or a Qt platform chosen by hand, such as offscreen)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
 def cmd_gui(ctx: Context, args: argparse.Namespace) -> int:
-    if (
-        sys.platform.startswith("linux")
-        and not os.environ.get("DISPLAY")
-        and not os.environ.get("WAYLAND_DISPLAY")
-        and not os.environ.get("QT_QPA_PLATFORM")
-    ):
+    if not has_display():
         raise HearthError(
             "No display found, so the desktop app cannot open. "
             "Run it from a desktop session, or use the command line (hearth --help)."

@@ -13,11 +13,12 @@ from app.terminal import print_json, table
 
 
 def find_preset(ctx: Context, name: str) -> Preset:
-    preset = Presets(ctx.paths.home).get(name)
-    if preset is None:
-        names = ", ".join(p.name for p in Presets(ctx.paths.home).all()) or "none saved yet"
-        raise NotFoundError(f"No preset called {name!r} (presets: {names}).")
-    return preset
+    presets = Presets(ctx.paths.home).all()
+    for preset in presets:
+        if preset.name == name:
+            return preset
+    names = ", ".join(p.name for p in presets) or "none saved yet"
+    raise NotFoundError(f"No preset called {name!r} (presets: {names}).")
 
 
 def cmd_presets_list(ctx: Context, args: argparse.Namespace) -> int:

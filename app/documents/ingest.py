@@ -4,7 +4,6 @@ goes so that an interrupted run continues where it stopped."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import multiprocessing
 import os
@@ -20,6 +19,7 @@ from app.cancel import CancelToken
 from app.documents.chunking import ChunkDraft, chunk_sections, document_passages
 from app.documents.extract import kind_for, open_document
 from app.errors import DocumentError, HearthError
+from app.paths import file_sha256
 from app.store import Document, Store
 from app.units import format_bytes
 
@@ -59,14 +59,6 @@ class IndexProgress:
     total: int | None
     passages: int
     error: str | None = None
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _hidden(path: Path) -> bool:

