@@ -16,6 +16,7 @@ from app.store import Store
 
 if TYPE_CHECKING:
     from app.models.services import ModelServices
+    from app.remote.servers import RemoteServers
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +75,10 @@ class Context:
 
         options.setdefault("offline", bool(self.setting("offline")))
         return ModelServices.build(self.store, self.models_dir, **options)
+
+    def remote_servers(self) -> RemoteServers:
+        """The OpenAI-compatible servers added to this data home, keys included."""
+        from app.remote.servers import RemoteServers  # httpx loads when used
+        from app.secrets import Secrets
+
+        return RemoteServers(self.store, Secrets(self.paths.home))

@@ -63,6 +63,14 @@ class ModelHost:
             raise UnknownModel("The library has no chat model to serve.")
         return models[0]
 
+    def context_length(self, entry: ModelEntry) -> int:
+        """The context a request to ``entry`` gets: the loaded one's, else the settings'."""
+        loaded = self.engine.loaded
+        if loaded is not None and Path(loaded.path) == Path(entry.path):
+            return loaded.n_ctx
+        wanted = load_options_for(self.store, model=entry).n_ctx
+        return min(wanted, entry.context_length) if entry.context_length else wanted
+
     def queued(self) -> int:
         """Requests with the model or waiting for it."""
         with self._turn:

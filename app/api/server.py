@@ -331,7 +331,8 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
 
     async def models(_request: Request) -> Response:
         data = [{"id": m.name, "object": "model", "created": int(m.added_at),
-                 "owned_by": "hearth"} for m in host.chat_models()]  # fmt: skip
+                 "owned_by": "hearth", "context_length": host.context_length(m)}
+                for m in host.chat_models()]  # fmt: skip
         return JSONResponse({"object": "list", "data": data})
 
     async def answer(request: Request, dialect: Dialect) -> Response:

@@ -12,9 +12,9 @@ from app.cancel import CancelToken
 from app.chat.params import SAMPLING_SETTINGS
 from app.chat.titles import require_text
 from app.documents.grounding import Grounder, Grounding
+from app.engine.backend import Backend
 from app.engine.chat_format import Turn
 from app.engine.context_length import check_context
-from app.engine.engine import Engine
 from app.engine.events import (
     ContextTrimmed,
     Event,
@@ -127,12 +127,13 @@ def turns_for(chat: Chat, thread: Sequence[Message]) -> list[Turn]:
 
 
 class ChatRunner:
-    """Runs the engine over a stored chat; every method is a generator of ChatEvents."""
+    """Runs a backend (the local engine or a remote server) over a stored chat; every
+    method is a generator of ChatEvents."""
 
     def __init__(
         self,
         store: Store,
-        engine: Engine,
+        engine: Backend,
         *,
         grounder: Grounder | None = None,
         flush_seconds: float = 0.05,
@@ -325,5 +326,5 @@ class ChatRunner:
             chat.id,
             question.content,
             context_tokens=loaded.n_ctx,
-            count_tokens=lambda text: len(self.engine.tokenize_prompt(text)),
+            count_tokens=self.engine.count_tokens,
         )

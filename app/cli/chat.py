@@ -7,7 +7,7 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from app.chat.runner import ChatRunner, MessageSaved, SourcesUsed, load_options_for, sampling_for
 from app.chat.titles import require_text
@@ -30,6 +30,9 @@ from app.engine.events import ContextTrimmed, GenerationDone, TextDelta
 from app.errors import HearthError
 from app.store import SourceRecord, Store
 
+if TYPE_CHECKING:
+    from app.remote.client import RemoteEngine
+
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     values = {name: getattr(args, name) for name in SAMPLING_FLAGS}
@@ -45,7 +48,8 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
         args.prompt = args.docs.pop()
     if args.prompt is not None:
         require_text(args.prompt)  # refused before a model is loaded for nothing
-    path, entry = resolve_model_entry(ctx, args.model)
+    remote = _remote_backend(ctx, args.model)
+    path, entry = (Path(args.model), None) if remote else resolve_model_entry(ctx, args.model)
     preset = find_preset(ctx, args.preset) if args.preset else None
     store = Store.open(Path(":memory:")) if args.no_save else ctx.store
     try:
@@ -53,7 +57,7 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
             chat = store.get_chat(args.chat)
         else:
             # Untitled: the first message names it (app/titles.py), as in the desktop.
-            chat = store.create_chat(model=path.stem)
+            chat = store.create_chat(model=args.model if remote else path.stem)
         if preset is not None:  # as the desktop applies one: the chat keeps its settings
             chat = store.update_chat(
                 chat.id, system_prompt=preset.system_prompt, params=dict(preset.params)
@@ -68,6 +72,12 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
             require_ready(store.chat_documents(chat.id), added)
         if args.collection:
             store.attach_collection(chat.id, require_collection(store, args.collection).id)
+        if remote is not None:
+            runner = ChatRunner(store, remote, grounder=Grounder(store, Searcher(store, embedder)))
+            sampling = sampling_for(store, chat, _overrides(args))
+            if args.prompt is not None:
+                return _one_answer(runner, chat.id, args.prompt, sampling, args.json, args.model)
+            return _interactive(runner, chat.id, sampling, args.model)
         engine = Engine()
         options = load_options_for(
             store,
@@ -94,6 +104,14 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
     finally:
         if args.no_save:
             store.close()
+
+
+def _remote_backend(ctx: Context, name: str) -> RemoteEngine | None:
+    """A SERVER/MODEL on one of the added servers (not a file or a library model)."""
+    if "/" not in name or Path(name).expanduser().exists():
+        return None
+    servers = ctx.remote_servers()
+    return servers.engine_for(name) if servers.is_remote(name) else None
 
 
 def _stream(

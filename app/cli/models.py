@@ -25,6 +25,7 @@ from app.units import format_bytes, format_count, format_duration
 
 if TYPE_CHECKING:
     from app.models.hub import HubClient
+    from app.remote.servers import ServerModels
 
 
 def _library(ctx: Context) -> Library:
@@ -35,11 +36,21 @@ def _library(ctx: Context) -> Library:
 def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
     report = _library(ctx).scan()
     models = ctx.store.list_models()
+    remote = _remote_models(ctx) if not args.local else []
     if args.json:
-        print_json([asdict(m) for m in models])
+        print_json([{**asdict(m), "remote": False} for m in models] + [
+            {"name": m.name, "remote": True, "server": answer.endpoint.name,
+             "url": answer.endpoint.base_url, "context_length": m.n_ctx}
+            for answer in remote for m in answer.models
+        ])  # fmt: skip
         return 0
     for path, problem in report.problems:
         print(f"skipped {path}: {problem}", file=sys.stderr)
+    if remote:
+        _print_remote(remote)
+        if not models:
+            return 0
+        print()
     if not models:
         print(f"No models in the library yet. Models folder: {ctx.models_dir}")
         print(
@@ -56,6 +67,27 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
     if models and all(is_starter(m) for m in models):
         print(f"\n{STARTER_NOTE}")
     return 0
+
+
+def _remote_models(ctx: Context) -> list[ServerModels]:
+    """Each remote server's models; nothing asked in offline mode (said once)."""
+    servers = ctx.remote_servers()
+    if not servers.endpoints():
+        return []
+    if bool(ctx.setting("offline")):
+        print("(remote servers not asked: offline mode is on)", file=sys.stderr)
+        return []
+    return servers.list_models()
+
+
+def _print_remote(answers: list[ServerModels]) -> None:
+    rows = [[m.name, "remote", f"{m.n_ctx:,} ctx", a.endpoint.base_url]
+            for a in answers for m in a.models]  # fmt: skip
+    if rows:
+        print(table(rows, ["NAME", "WHERE", "CONTEXT", "SERVER"]))
+    for answer in answers:
+        if answer.problem:
+            print(f"{answer.endpoint.name}: {answer.problem}", file=sys.stderr)
 
 
 def cmd_starter(ctx: Context, args: argparse.Namespace) -> int:

@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     _settings(commands)
     _presets(commands)
     _serve(commands)
+    _remote(commands)
     doctor = commands.add_parser("doctor", help="print what a bug report needs")
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
     doctor.add_argument(
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _models(models_cmds: Any) -> None:
     p = models_cmds.add_parser("list", help="models in the library (scans the folders)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--local", action="store_true", help="leave out remote servers' models")
     p.set_defaults(handler="app.cli.models:cmd_list")
 
     p = models_cmds.add_parser("import", help="add a .gguf file from anywhere")
@@ -168,7 +170,9 @@ def _chat(commands: Any) -> None:
     chat = commands.add_parser(
         "chat", help="chat with a model (one answer, or an interactive loop without PROMPT)"
     )
-    chat.add_argument("model", help="a library name or a .gguf path")
+    chat.add_argument(
+        "model", help="a library name, a .gguf path, or SERVER/MODEL on a remote server"
+    )
     chat.add_argument("prompt", nargs="?", help="the question; omit for an interactive chat")
     chat.add_argument("--system", help="system prompt")
     chat.add_argument(
@@ -306,3 +310,30 @@ def _serve(commands: Any) -> None:
         help="a web page origin allowed to call the API (repeatable; none by default)",
     )  # fmt: skip
     serve.set_defaults(handler="app.cli.serve:cmd_serve")
+
+
+def _remote(commands: Any) -> None:
+    remote = commands.add_parser(
+        "remote", help="OpenAI-compatible servers whose models chats can use (llama-server, vLLM)"
+    )
+    cmds = remote.add_subparsers(title="remote commands", metavar="ACTION", required=True)
+    p_add = cmds.add_parser(
+        "add", help="add a server (or change its address or key); its models become SERVER/MODEL"
+    )
+    p_add.add_argument("name", help="a short name for it, e.g. bigbox")
+    p_add.add_argument("url", help="its OpenAI API address, e.g. http://192.168.1.20:8080/v1")
+    p_add.add_argument(
+        "--key-stdin", action="store_true",
+        help="read its API key from standard input (kept in the keyring or a private file)",
+    )  # fmt: skip
+    p_add.add_argument("--no-key", action="store_true", help="forget a key saved before")
+    p_add.add_argument(
+        "--no-check", action="store_true", help="add it without asking it for its models"
+    )
+    p_add.set_defaults(handler="app.cli.remote:cmd_remote_add")
+    p_list = cmds.add_parser("list", help="the servers and the models each offers")
+    p_list.add_argument("--json", action="store_true", help="machine-readable output")
+    p_list.set_defaults(handler="app.cli.remote:cmd_remote_list")
+    p_rm = cmds.add_parser("rm", help="remove a server and its key")
+    p_rm.add_argument("name")
+    p_rm.set_defaults(handler="app.cli.remote:cmd_remote_rm")

@@ -478,6 +478,9 @@ class Engine:
         tokens: list[int] = llm.tokenize(text.encode("utf-8"), add_bos=not wrote_bos, special=True)
         return tokens
 
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize_prompt(text))
+
     def render(self, turns: Sequence[Turn], *, add_generation_prompt: bool = True) -> str:
         _, prompt, _ = self._require()
         return prompt.render(turns, add_generation_prompt=add_generation_prompt)

@@ -28,10 +28,12 @@ from app.store.records import (
     MessageStats,
     MessageStatus,
     ModelEntry,
+    RemoteEndpoint,
     Role,
     SearchHit,
     SourceRecord,
 )
+from app.store.remotes import RemoteStore
 from app.store.settings import SettingStore
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "MessageStats",
     "MessageStatus",
     "ModelEntry",
+    "RemoteEndpoint",
     "Role",
     "SearchHit",
     "SourceRecord",
@@ -57,5 +60,13 @@ __all__ = [
 ]
 
 
-class Store(SettingStore, DocumentStore, ChatStore, LibraryStore, DownloadStore, HubCacheStore):
+class Store(
+    SettingStore,
+    DocumentStore,
+    ChatStore,
+    LibraryStore,
+    DownloadStore,
+    HubCacheStore,
+    RemoteStore,
+):
     """An open hearth.db. Use ``Store.open(path)``; close it when done."""

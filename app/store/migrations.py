@@ -253,6 +253,19 @@ def _m0005_chat_auto_titles(db: Database) -> None:
             db.execute("UPDATE chats SET title = ? WHERE id = ?", [title_for(first[0]), chat_id])
 
 
+@MIGRATIONS(name="0006_remote_endpoints")
+def _m0006_remote_endpoints(db: Database) -> None:
+    """OpenAI-compatible servers the user added (their keys are kept outside the
+    database, see app/secrets.py)."""
+    db.execute(
+        """CREATE TABLE remote_endpoints (
+            name TEXT PRIMARY KEY,
+            base_url TEXT NOT NULL,
+            added_at REAL NOT NULL
+        )"""
+    )
+
+
 SCHEMA_NAMES: tuple[str, ...] = tuple(m.name for m in MIGRATIONS._migrations)
 SCHEMA_VERSION = len(SCHEMA_NAMES)
 

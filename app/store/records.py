@@ -162,3 +162,12 @@ class SourceRecord:
     chunk_id: int | None = None
     document_id: int | None = None
     score: float | None = None
+
+
+@dataclass(frozen=True)
+class RemoteEndpoint:
+    """An OpenAI-compatible server the user added (llama-server, vLLM, Ollama, ...)."""
+
+    name: str
+    base_url: str
+    added_at: float = 0.0
