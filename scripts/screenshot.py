@@ -2,11 +2,13 @@
 
 Usage: xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshot.py [SHOT...]
 SHOT: first-launch, first-launch-offline, first-launch-starter, chat, chat-settings,
-documents, file-dialog, settings (default: all). first-launch-starter is an offline first
-launch with the starter model (it also saves library-starter.png). first-launch needs a
-network (it offers a download); the offline one points the hub at a local port nothing
-listens on. The chats shown are written straight into a throw-away data folder (no model
-runs); the documents are real files, indexed.
+documents, file-dialog, settings, remote (default: all). remote starts a real
+`hearth serve` on loopback as the "other machine" and shows its model in use.
+first-launch-starter is an offline first launch with the starter model (it also saves
+library-starter.png). first-launch needs a network (it offers a download); the offline
+one points the hub at a local port nothing listens on. The chats shown are written
+straight into a throw-away data folder (no model runs); the documents are real files,
+indexed.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from app.context import Context
 from app.documents.ingest import Indexer, add_paths
 from app.store import MessageStats, SourceRecord, Store
 from tests.support.documents import make_pdf
-from tests.support.gguf_builder import write_tiny_model
+from tests.support.gguf_builder import TinyModelSpec, write_tiny_model
 from ui.application import build_window, create_application
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -178,15 +180,78 @@ def starter_shots(app: QApplication) -> None:
         os.environ.pop("HEARTH_STARTER_FILE", None)
 
 
+def remote_shots(app: QApplication) -> None:
+    """A remote server's model in the chat header answering a chat, and Settings →
+    Remote servers listing it. The server is `hearth serve` with a tiny model; the
+    window asks it directly (a script's event loop starves worker threads)."""
+    from tests.support.serve_process import ServeProcess
+    from ui.settings.dialog import SettingsDialog
+    from ui.settings.remote_servers import RemoteServersPanel
+
+    with (
+        tempfile.TemporaryDirectory() as home,
+        Context.open(home, logging_to_file=False) as ctx,
+    ):
+        (Path(home) / "tiny").mkdir()
+        model = write_tiny_model(
+            Path(home) / "tiny" / "llama-3.1-70b.gguf", TinyModelSpec(name="llama-3.1-70b")
+        )
+        server = ServeProcess(Path(home) / "bigbox", model, context=2048)
+        try:
+            servers = ctx.remote_servers()
+            servers.add("bigbox", server.url, "sk-not-shown")
+            chat = ctx.store.create_chat(model="bigbox/llama-3.1-70b")
+            question = "Summarise the trade-offs of running a 70B model on a workstation."
+            ctx.store.append_message(chat.id, "user", question)
+            ctx.store.title_from_message(chat.id, question)
+            answer = ctx.store.append_message(
+                chat.id, "assistant", REMOTE_ANSWER, model="bigbox/llama-3.1-70b"
+            )
+            ctx.store.finish_message(answer.id, stats=MessageStats(38, 96, 410.0, 21.7, "eos"))
+            ctx.store.set_setting("theme", "dark")
+            window = build_window(ctx, app)
+            window.resize(1280, 800)
+            listed = servers.list_models()
+            window.chat_page._remote_models_listed(listed)
+            window.engine._remote_chosen(servers.engine_for("bigbox/llama-3.1-70b"))
+            window.show()
+            window.open_chat(chat.id)
+            settle(app, 800)
+            window.grab().save(str(OUT / "remote-chat.png"))
+            panel = RemoteServersPanel(servers, window.engine)
+            panel._listed(listed)
+            dialog = SettingsDialog(
+                window.settings, window, extra_pages=[("Remote servers", panel)]
+            )
+            dialog.nav.setCurrentRow(dialog.nav.count() - 1)
+            dialog.show()
+            settle(app, 500)
+            dialog.grab().save(str(OUT / "settings-remote.png"))
+            dialog.close()
+            window.shutdown()
+            window.close()
+        finally:
+            server.stop()
+
+
+REMOTE_ANSWER = """Running it on the workstation through `llama-server` keeps the laptop free:
+
+- **Memory**: a 70B model at Q4_K_M needs about 42 GB, more than this laptop has.
+- **Speed**: the workstation answers at ~20 tokens/s; the laptop would swap.
+- **Privacy**: it stays on your own network; nothing goes to a cloud service."""
+
+
 def main() -> int:
     shots = set(sys.argv[1:]) or {
         "first-launch", "first-launch-offline", "first-launch-starter", "chat",
-        "chat-settings", "documents", "file-dialog", "settings",
+        "chat-settings", "documents", "file-dialog", "settings", "remote",
     }  # fmt: skip
     OUT.mkdir(parents=True, exist_ok=True)
     app = create_application()
     if "first-launch-starter" in shots:
         starter_shots(app)
+    if "remote" in shots:
+        remote_shots(app)
     with tempfile.TemporaryDirectory() as home, Context.open(home, logging_to_file=False) as ctx:
         if "first-launch" in shots:
             window = build_window(ctx, app)

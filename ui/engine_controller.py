@@ -9,7 +9,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -30,6 +30,11 @@ from app.engine.events import (
 from app.errors import HearthError
 from app.store import Store
 from ui.workers import Job, WorkerThread
+
+if TYPE_CHECKING:
+    from app.engine.backend import ModelFacts
+    from app.remote.client import RemoteEngine, RemoteModel
+    from app.remote.servers import RemoteServers
 
 
 def batched_text(events: Iterator[ChatEvent], interval: float = 0.05) -> Iterator[ChatEvent]:
@@ -92,13 +97,23 @@ class EngineController(QObject):
     chatTitled = Signal(int, str)  # chat id, the title its first message gave it
     embedProgress = Signal(object)  # EmbedProgress
     embeddingProblem = Signal(str)  # the embedding model cannot be used, in words
+    remoteReady = Signal(object)  # RemoteModel: chats now answer with this remote model
+    remoteModels = Signal(object)  # list[ServerModels]: every remote server's models
 
     def __init__(
-        self, store: Store, engine: Engine | None = None, *, idle_unload_minutes: int = 0
+        self,
+        store: Store,
+        engine: Engine | None = None,
+        *,
+        idle_unload_minutes: int = 0,
+        remote_servers: RemoteServers | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine or Engine()
         self._store = store
+        self.remote_servers = remote_servers
+        self._remote: RemoteEngine | None = None
+        self._remote_thread: WorkerThread | None = None  # asks servers, beside the engine
         self.searcher = Searcher(store)
         self.runner = ChatRunner(store, self.engine, grounder=Grounder(store, self.searcher))
         self._job: Job | None = None
@@ -125,8 +140,76 @@ class EngineController(QObject):
 
     @property
     def loaded(self) -> LoadedModel | None:
-        """The model loaded now (None: none, or it is still loading)."""
+        """The local model loaded now (None: none, or it is still loading)."""
         return self.engine.loaded
+
+    @property
+    def remote(self) -> RemoteModel | None:
+        """The remote model chats answer with now (None: the local one)."""
+        return self._remote.loaded if self._remote is not None else None
+
+    @property
+    def answering_with(self) -> ModelFacts | None:
+        """What the next answer comes from: the remote model in use, else the loaded one."""
+        return self.remote if self._remote is not None else self.engine.loaded
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens ``text`` takes for the model answering (remote: an estimate)."""
+        if self._remote is not None:
+            return self._remote.count_tokens(text)
+        return self.engine.count_tokens(text)
+
+    # -------------------------------------------------------------- remote
+    def _remote_worker(self) -> WorkerThread:
+        if self._remote_thread is None:
+            self._remote_thread = WorkerThread("hearth-remote", self)
+        return self._remote_thread
+
+    def refresh_remote_models(self) -> None:
+        """Ask every remote server for its models (off the GUI thread); ``remoteModels``
+        brings the answers, an unreachable server with its problem in words."""
+        servers = self.remote_servers
+        if servers is None or not servers.endpoints():
+            self.remoteModels.emit([])
+            return
+        if bool(self._store.get_setting("offline")):
+            self.remoteModels.emit([])
+            return
+        job = Job.from_function(lambda _token, _report: servers.list_models())
+        job.succeeded.connect(self.remoteModels.emit)
+        job.failed.connect(self.failed.emit)
+        self._remote_worker().submit(job)
+
+    def use_remote(self, reference: str) -> None:
+        """Answer with ``SERVER/MODEL`` from now on (checked with the server first, off
+        the GUI thread); ``remoteReady`` or ``loadFailed`` tells how it went."""
+        servers = self.remote_servers
+        if servers is None:
+            self.loadFailed.emit("Remote servers are not available here.")
+            return
+        if self._job is not None:
+            self.failed.emit("The model is still answering; stop it before switching.")
+            return
+        job = Job.from_function(lambda _token, _report: servers.engine_for(reference))
+        job.succeeded.connect(self._remote_chosen)
+        job.failed.connect(self.loadFailed.emit)
+        self._remote_worker().submit(job)
+
+    def _remote_chosen(self, remote: RemoteEngine) -> None:
+        if self._job is not None:  # an answer started meanwhile: it keeps its backend
+            self.failed.emit("The model is still answering; stop it before switching.")
+            return
+        self._remote = remote
+        self.runner.engine = remote
+        self.remoteReady.emit(remote.loaded)
+
+    def stop_using_remote(self) -> None:
+        """Back to the local model (when one is loaded)."""
+        if self._remote is None or self._job is not None:
+            return
+        self._remote = None
+        self.runner.engine = self.engine
+        self.modelUnloaded.emit()
 
     @property
     def loading(self) -> bool:
@@ -139,11 +222,17 @@ class EngineController(QObject):
 
         job = Job.from_function(call)
         job.progress.connect(self.loadProgress.emit)
-        job.succeeded.connect(self.modelLoaded.emit)
+        job.succeeded.connect(self._local_loaded)
         job.failed.connect(self.loadFailed.emit)
         job.finished.connect(self._load_finished)
         self._load_job = job
         self._thread.submit(job)
+
+    def _local_loaded(self, loaded: LoadedModel) -> None:
+        if self._remote is not None and self._job is None:
+            self._remote = None  # a local model loaded: chats answer with it again
+            self.runner.engine = self.engine
+        self.modelLoaded.emit(loaded)
 
     def _load_finished(self) -> None:
         self._load_job = None
@@ -359,6 +448,8 @@ class EngineController(QObject):
 
         unload = Job.from_function(close)
         self._thread.submit(unload)
+        if self._remote_thread is not None:
+            self._remote_thread.shutdown()
         return self._thread.shutdown()
 
     def _check_idle(self) -> None:

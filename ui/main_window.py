@@ -41,6 +41,7 @@ from app.hardware import process_memory
 from app.models.catalog import first_launch
 from app.models.fit import Machine
 from app.models.starter import is_starter
+from app.remote.client import RemoteModel
 from app.units import format_bytes
 from resources import resource_path
 from ui.chat.controller import ChatController, ChatsController
@@ -52,6 +53,7 @@ from ui.engine_controller import EngineController
 from ui.models.controller import ModelsController
 from ui.models.page import ModelsPage
 from ui.settings.dialog import SettingsController, SettingsDialog
+from ui.settings.remote_servers import RemoteServersPanel
 from ui.shortcuts_dialog import ShortcutsDialog
 from ui.theme import apply_theme
 from ui.welcome_page import WelcomePage
@@ -81,8 +83,11 @@ class MainWindow(QMainWindow):
         self._network_checking = False
 
         # ---- controllers (all long work runs on their own threads)
+        self.remote_servers = ctx.remote_servers()
         self.engine = EngineController(
-            store, idle_unload_minutes=int(ctx.setting("idle_unload_minutes"))
+            store,
+            idle_unload_minutes=int(ctx.setting("idle_unload_minutes")),
+            remote_servers=self.remote_servers,
         )
         self.chats = ChatsController(store, ctx.paths.home)
         self.models = ModelsController(store, ctx.models_dir, offline=bool(ctx.setting("offline")))
@@ -119,6 +124,7 @@ class MainWindow(QMainWindow):
         self._reload_last_model()
         self.models.start()
         self.documents.start()  # documents left unfinished by the last run go on
+        self.engine.refresh_remote_models()  # their models join the picker when they answer
         # A new embedding model chosen in the library: give every passage its vector.
         self.models.embeddingModelChanged.connect(lambda _name: self.documents.start())
 
@@ -233,6 +239,7 @@ class MainWindow(QMainWindow):
         self.engine.modelLoaded.connect(self._model_loaded)
         self.engine.loadFailed.connect(lambda _m: self.state_label.setText("Idle"))
         self.engine.modelUnloaded.connect(self._model_unloaded)
+        self.engine.remoteReady.connect(self._remote_ready)
         self.engine.busyChanged.connect(
             lambda busy: self.state_label.setText("Generating…" if busy else "Idle")
         )
@@ -470,18 +477,29 @@ class MainWindow(QMainWindow):
         self._state.setValue("last_model", str(loaded.path))  # loaded again at the next start
 
     def _model_unloaded(self) -> None:
+        loaded = self.engine.loaded
+        if loaded is not None:  # a remote model was let go; the local one answers again
+            self._model_loaded(loaded)
+            self.chat_page.refresh_models()
+            self.statusBar().showMessage(f"Answering with {loaded.name} again", 4000)
+            return
         self.model_label.setText("No model loaded")
         self.unload_action.setEnabled(False)
         self.models_page.set_loaded_model(None)
         self.chat_page.refresh_models()
         self.statusBar().showMessage("Model unloaded; its memory is free", 4000)
 
+    def _remote_ready(self, remote: RemoteModel) -> None:
+        self.state_label.setText("Idle")
+        self.model_label.setText(f"{remote.name} · remote")
+
     def _show_memory(self) -> None:
         self.memory_label.setText(f"Memory {format_bytes(process_memory())}")
 
     # ---------------------------------------------------------------- dialogs
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, self)
+        remote = RemoteServersPanel(self.remote_servers, self.engine)
+        dialog = SettingsDialog(self.settings, self, extra_pages=[("Remote servers", remote)])
         dialog.settingsChanged.connect(self._settings_changed)
         dialog.exec()
 

@@ -6,6 +6,7 @@ added)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import (
@@ -41,6 +42,10 @@ from ui.engine_controller import EngineController
 from ui.widgets.combo import ChevronCombo
 from ui.widgets.elided_label import ElidedLabel
 
+if TYPE_CHECKING:
+    from app.remote.client import RemoteModel
+    from app.remote.servers import ServerModels
+
 NO_MODEL_REASON = "Load a model to start chatting"
 NO_LIBRARY_REASON = "Add a model to your library to start chatting"
 
@@ -71,6 +76,7 @@ class ChatPage(QWidget):
         self._answering_chat: int | None = None  # the chat the running job writes to
         self._pending_send: str | None = None  # sent once the model Send loaded is ready
         self._model_paths: dict[int, str] = {}  # library id -> file, for the picker
+        self._remote_models: list[RemoteModel] = []  # listed by the servers, SERVER/MODEL
 
         # ---- header
         self.header = QFrame()
@@ -187,6 +193,8 @@ class ChatPage(QWidget):
         engine.busyChanged.connect(self._busy_changed)
         engine.sourcesUsed.connect(self._sources_used)
         engine.embeddingProblem.connect(self.statusMessage.emit)
+        engine.remoteReady.connect(self._remote_ready)
+        engine.remoteModels.connect(self._remote_models_listed)
 
         # Esc stops the answer from anywhere on the page (editors keep Esc for themselves).
         stop = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
@@ -271,15 +279,32 @@ class ChatPage(QWidget):
         for entry in models:
             label = entry.name if not entry.quantization else f"{entry.name} · {entry.quantization}"
             self.model_picker.addItem(label, entry.id)
-        if not models:
+        for remote in self._remote_models:  # data: the SERVER/MODEL name (a str, not an id)
+            self.model_picker.addItem(f"{remote.name} · remote", remote.name)
+        if not models and not self._remote_models:
             self.model_picker.addItem("No models in the library", None)
         index = self.model_picker.findData(selected) if selected is not None else -1
+        in_use = self._engine.remote
+        if index < 0 and in_use is not None:
+            index = self.model_picker.findData(in_use.name)
         if index < 0 and loaded is not None:
             index = next((i for i, m in enumerate(models) if Path(m.path) == Path(loaded.path)), -1)
         self.model_picker.setCurrentIndex(max(index, 0))
         self.model_picker.blockSignals(False)
-        self.model_picker.setEnabled(bool(models))
+        self.model_picker.setEnabled(bool(models or self._remote_models))
         self._show_model_state()
+
+    def _remote_models_listed(self, answers: list[ServerModels]) -> None:
+        self._remote_models = [m for answer in answers for m in answer.models]
+        problems = [answer.problem for answer in answers if answer.problem]
+        self.refresh_models()
+        if problems:
+            self.statusMessage.emit(problems[0])
+
+    def _picked_remote(self) -> str | None:
+        """The SERVER/MODEL picked in the header (None: a library model, or nothing)."""
+        data = self.model_picker.currentData()
+        return data if isinstance(data, str) else None
 
     def pick_model(self, model_id: int) -> bool:
         """Choose a library model in the header's picker (True when it is there)."""
@@ -290,18 +315,37 @@ class ChatPage(QWidget):
         return index >= 0
 
     def _picked_is_loaded(self) -> bool:
+        """Whether the picked model is the one answering (loaded, or the remote in use)."""
+        remote, picked = self._engine.remote, self._picked_remote()
+        if picked is not None or remote is not None:
+            return remote is not None and picked == remote.name
         loaded = self._engine.loaded
         path = self._model_paths.get(self.model_picker.currentData())
         return loaded is not None and path is not None and Path(path) == Path(loaded.path)
 
     def _load_button_clicked(self) -> None:
         if self._picked_is_loaded():
-            self._engine.unload()
+            if self._engine.remote is not None:
+                self._engine.stop_using_remote()
+            else:
+                self._engine.unload()
         else:
             self.load_selected_model()
 
     def load_selected_model(self) -> None:
-        """Load the picker's model with this chat's settings (progress in the header)."""
+        """Load the picker's model with this chat's settings (progress in the header); a
+        remote model is checked with its server instead."""
+        remote = self._picked_remote()
+        if remote is not None:
+            if self._engine.busy:
+                self.show_error("The model is still answering; stop it before switching.")
+                return
+            self.hide_error()
+            self._loading = True
+            self._show_model_state()
+            self.statusMessage.emit(f"Connecting to {remote}…")
+            self._engine.use_remote(remote)
+            return
         entry = self._selected_model()
         if entry is None:
             self.show_error("Choose a model from your library first.")
@@ -413,8 +457,8 @@ class ChatPage(QWidget):
     def send(self, text: str) -> None:
         """Send ``text`` in the open chat (a new one when none is): with no model loaded,
         the picked one loads first and the message goes once it is ready."""
-        if self._engine.loaded is None:
-            if self._selected_model() is None:
+        if self._engine.answering_with is None:
+            if self._selected_model() is None and self._picked_remote() is None:
                 self.composer.set_text(text)
                 self.show_error(NO_MODEL_REASON + ".")
                 return
@@ -432,7 +476,7 @@ class ChatPage(QWidget):
         self.hide_error()
         chat_id = self._chat_id
         if chat_id is None:
-            loaded = self._engine.loaded
+            loaded = self._engine.answering_with
             chat_id = self._start_chat(model=loaded.name if loaded else None)  # titled by text
         self._answering_chat = chat_id
         self.view.scroll_to_bottom()
@@ -476,7 +520,7 @@ class ChatPage(QWidget):
         self.statusMessage.emit("Message deleted")
 
     def _refuse_while_busy(self) -> bool:
-        if self._engine.loaded is None:
+        if self._engine.answering_with is None:
             self.show_error(NO_MODEL_REASON + ".")
             return True
         if self._engine.busy:
@@ -539,6 +583,15 @@ class ChatPage(QWidget):
         if pending is not None:
             self.send(pending)
 
+    def _remote_ready(self, remote: RemoteModel) -> None:
+        self._loading = False
+        self.refresh_models()
+        self.statusMessage.emit(f"Answering with {remote.name} on its server")
+        self._update_context_meter()
+        pending, self._pending_send = self._pending_send, None
+        if pending is not None:
+            self.send(pending)
+
     def _load_failed(self, text: str) -> None:
         self._loading = False
         self.load_progress.hide()
@@ -555,7 +608,7 @@ class ChatPage(QWidget):
     # ---------------------------------------------------------------- reads
     def _selected_model(self) -> ModelEntry | None:
         model_id = self.model_picker.currentData()
-        if model_id is None:
+        if not isinstance(model_id, int):  # nothing, or a remote model
             return None
         return self._chats.model(model_id)
 
@@ -572,21 +625,27 @@ class ChatPage(QWidget):
             self.documents_panel.set_last_mode(modes[-1] if modes else None)
 
     def _show_model_state(self) -> None:
-        loaded = self._engine.loaded
+        loaded = self._engine.answering_with
         has_models = self.model_picker.currentData() is not None
         unload = self._picked_is_loaded()
+        remote = self._picked_remote() is not None
         self.load_button.setEnabled(has_models and not self._loading and not self._engine.busy)
-        self.load_button.setText("Loading…" if self._loading else "Unload" if unload else "Load")
+        idle, active = ("Use", "Stop using") if remote else ("Load", "Unload")
+        self.load_button.setText("Loading…" if self._loading else active if unload else idle)
         self.load_button.setToolTip(
-            "Free the memory this model uses" if unload else "Load the chosen model"
+            ("Answer with the local model again" if remote else "Free the memory this model uses")
+            if unload
+            else ("Answer with this model on its server" if remote else "Load the chosen model")
         )
         if self._loading:
             self.model_status.setText("")
         elif loaded is None:
             self.model_status.setText("No model loaded")
         elif unload:  # the picker names it; the header only says it is ready
-            self.model_status.setText("● Loaded")
-            self.model_status.setToolTip(f"{loaded.name} is loaded")
+            self.model_status.setText("● Connected" if remote else "● Loaded")
+            self.model_status.setToolTip(
+                f"{loaded.name} answers" + (" on its server" if remote else "; it is loaded")
+            )
         else:
             self.model_status.setText(f"● {loaded.name} loaded")
         self.model_status.setProperty("loaded", loaded is not None and not self._loading)
@@ -604,7 +663,7 @@ class ChatPage(QWidget):
         """Tokens the visible conversation takes in the loaded model's context (cheap: done
         when a chat opens, a model loads or an answer is saved, never per keystroke)."""
         engine = self._engine.engine
-        loaded = engine.loaded
+        loaded = self._engine.answering_with
         if loaded is None or self._loading:
             self.composer.clear_context_usage()
             return
@@ -624,7 +683,11 @@ class ChatPage(QWidget):
         try:
             while True:
                 tail = self._thread[-count:]
-                used = len(engine.tokenize_prompt(engine.render(turns_for(chat, tail))))
+                turns = turns_for(chat, tail)
+                if self._engine.remote is not None:  # the server holds the template
+                    used = self._engine.count_tokens("\n".join(t["content"] for t in turns))
+                else:
+                    used = len(engine.tokenize_prompt(engine.render(turns)))
                 if count >= len(self._thread) or used > loaded.n_ctx:
                     break
                 count *= 2

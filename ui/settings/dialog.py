@@ -3,7 +3,7 @@ controller that saves what the user confirmed through the store (which validates
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -80,7 +80,13 @@ class SettingsDialog(QDialog):
 
     settingsChanged = Signal(dict)
 
-    def __init__(self, controller: SettingsController, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        controller: SettingsController,
+        parent: QWidget | None = None,
+        *,
+        extra_pages: Sequence[tuple[str, QWidget]] = (),
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
@@ -107,6 +113,9 @@ class SettingsDialog(QDialog):
             self.forms[group] = form
             self.nav.addItem(group)
             self.pages.addWidget(self._page(group, form))
+        for title, widget in extra_pages:  # pages that save at once (e.g. remote servers)
+            self.nav.addItem(title)
+            self.pages.addWidget(self._page(title, widget))
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.nav.setCurrentRow(0)
 
@@ -151,7 +160,7 @@ class SettingsDialog(QDialog):
         self._saved = current
         self._update_state()
 
-    def _page(self, group: str, form: SettingsForm) -> QWidget:
+    def _page(self, group: str, form: QWidget) -> QWidget:
         content = QWidget()
         content.setObjectName("settingsPage")
         column = QVBoxLayout(content)
