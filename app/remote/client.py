@@ -7,8 +7,10 @@ as the user added it, then the model id the server lists.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Generator, Hashable, Iterator, Sequence
@@ -299,11 +301,15 @@ def _close_when_cancelled(
     """Stop pressed while the server is silent (thinking, or stalled): close the
     connection so the read returns at once instead of at the next piece."""
 
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+
     def watch() -> None:
         while not finished.is_set():
             if token.wait(0.1):
-                if not finished.is_set():
-                    response.close()
+                if not finished.is_set() and sock is not None:
+                    with contextlib.suppress(OSError):  # already closed: nothing to wake
+                        sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns now
                 return
 
     threading.Thread(target=watch, name="hearth-remote-stop", daemon=True).start()

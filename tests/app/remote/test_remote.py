@@ -4,21 +4,28 @@ told in words with the answer so far kept."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import stat
 import subprocess
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
 
 from app.cancel import CancelToken
 from app.chat.runner import ChatRunner, MessageSaved, SourcesUsed
 from app.documents.grounding import Grounder
 from app.engine.events import GenerationDone, Sampling, TextDelta
 from app.errors import HearthError
-from app.remote.client import RemoteEngine
+from app.remote.client import RemoteEngine, RemoteModel
 from app.remote.servers import RemoteServers
 from app.secrets import Secrets
 from app.store import Store
@@ -207,3 +214,44 @@ def test_the_cli_lists_remote_models_and_chats_with_them(
     offline = hearth(home, "chat", "bigbox/tiny-llama", "Hi")
     assert offline.returncode == 1 and "Offline mode is on" in offline.stderr
     assert "offline mode" in hearth(home, "models", "list").stderr
+
+
+def test_stop_returns_while_the_server_is_silent(store: Store, tmp_path: Path) -> None:
+    """A server that sends a piece and then thinks for a long time: Stop must not wait
+    for its next piece (the connection is closed under the read)."""
+    release = threading.Event()
+
+    async def chat(_request: Request) -> StreamingResponse:
+        async def events() -> AsyncIterator[bytes]:
+            piece = {"choices": [{"index": 0, "delta": {"content": "Thinking"}}]}
+            yield f"data: {json.dumps(piece)}\n\n".encode()
+            while not release.is_set():  # silent until the test ends
+                await asyncio.sleep(0.05)
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    app = Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"])])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            thread.join(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        servers = RemoteServers(store, Secrets(tmp_path))
+        servers.add("slow", f"http://127.0.0.1:{port}")
+        engine = RemoteEngine(servers.client("slow"), RemoteModel("slow", "m"))
+        token = CancelToken()
+        events: list[object] = []
+        for event in engine.generate([{"role": "user", "content": "Hi"}], LONG, cancel=token):
+            events.append(event)
+            if isinstance(event, TextDelta):
+                token.cancel()
+        assert not release.is_set()  # it returned while the server was still silent
+        done = answer_of(events)
+        assert done.answer == "Thinking" and done.stats.stop_reason == "user"
+        assert done.error is None
+    finally:
+        release.set()
+        server.should_exit = True
+        thread.join(10)
