@@ -41,7 +41,7 @@ def document_text(sections: Iterable[Section]) -> str:
 
 
 def chunk_sections(
-    sections: Iterable[Section], *, size: int = 1000, overlap: int = 150
+    sections: Iterable[Section], *, size: int = 1000, overlap: int = 150, merge: bool = True
 ) -> Iterator[ChunkDraft]:
     """Yield the chunks of each section in order; the same input always gives the same chunks.
 
@@ -49,6 +49,8 @@ def chunk_sections(
     break, else a sentence end, else a line break, else a space (past half its size when it can);
     a word is cut only when it alone is longer than ``size``. Each chunk repeats about the last
     ``overlap`` characters of the previous one, starting on a word (or sentence) boundary.
+    With ``merge``, small neighbouring sections of a page share a chunk (see ``_merged``),
+    under the heading path they have in common.
     """
     if size < 1:
         raise ValueError(f"chunk size must be at least 1, not {size}")
@@ -57,18 +59,73 @@ def chunk_sections(
             f"overlap must be at least 0 and less than the size ({size}), not {overlap}"
         )
     base = 0
-    for index, section in enumerate(sections):
+    groups = _merged(sections, size) if merge else ([section] for section in sections)
+    for index, group in enumerate(groups):
         if index:
             base += len(SECTION_SEPARATOR)
-        for start, end in split_text(section.text, size=size, overlap=overlap):
+        text = SECTION_SEPARATOR.join(section.text for section in group)
+        heading = _common_heading([section.heading for section in group])
+        for start, end in split_text(text, size=size, overlap=overlap):
             yield ChunkDraft(
-                text=section.text[start:end],
-                page=section.page,
-                heading=section.heading,
+                text=text[start:end],
+                page=group[0].page,
+                heading=heading,
                 start_char=base + start,
                 end_char=base + end,
             )
-        base += len(section.text)
+        base += len(text)
+
+
+def _merged(sections: Iterable[Section], size: int) -> Iterator[list[Section]]:
+    """Neighbouring sections of one page grouped while they fit in a passage and one of
+    them is small (under a third of it): a passage per tiny section ("Returns", a two-line
+    note) is found by meaning far less often than the paragraphs around it, while a
+    section of its own size keeps its own passage and its precise heading."""
+    small = size // 3  # sections this short join a neighbour; longer ones keep their own
+    group: list[Section] = []
+    length = 0
+    for section in sections:
+        added = len(section.text) + (len(SECTION_SEPARATOR) if group else 0)
+        joins = (
+            group
+            and section.page == group[0].page
+            and length + added <= size
+            and (len(section.text) < small or length < small)
+            and not (len(group) == 1 and title_only(group[0]))  # dropped, not merged
+            and section.text.strip()
+            and not title_only(section)
+        )
+        if group and not joins:
+            yield group
+            group, length, added = [], 0, len(section.text)
+        group.append(section)
+        length += added
+    if group:
+        yield group
+
+
+def title_only(section: Section) -> bool:
+    """A section that is nothing but its heading ("# Guide" before the first subsection)."""
+    if not section.heading:
+        return not section.text.strip()
+    return section.text.strip().lstrip("#").strip() == section.heading.rsplit(" > ", 1)[-1].strip()
+
+
+def _common_heading(headings: list[str | None]) -> str | None:
+    """The heading path of a group of sections: the path they share, then the sections'
+    own names after it ("Guide > Install · Usage"), so the citation names every part."""
+    if len(headings) == 1:
+        return headings[0]
+    paths = [h.split(" > ") if h else [] for h in headings]
+    common: list[str] = []
+    for parts in zip(*paths, strict=False):
+        if any(part != parts[0] for part in parts):
+            break
+        common.append(parts[0])
+    own = list(dict.fromkeys(p[len(common)] for p in paths if len(p) > len(common)))
+    if own:
+        common.append(" · ".join(own))
+    return " > ".join(common) or None
 
 
 def split_text(text: str, *, size: int, overlap: int) -> Iterator[tuple[int, int]]:

@@ -334,6 +334,7 @@ class _HtmlText(HTMLParser):
         self._title: list[str] | None = None  # text of the heading being read
         self._title_level = 0
         self._cells_in_row = 0
+        self._in_cell = 0  # inside a td/th: its paragraphs and line breaks become spaces
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "body" and "head" in self._skip:  # a <head> that was never closed
@@ -343,7 +344,7 @@ class _HtmlText(HTMLParser):
             return
         if self._skip:
             return
-        if tag in _HEADING_TAGS:
+        if tag in _HEADING_TAGS and not self._in_cell:
             self._end_paragraph()
             self._flush()
             self._title = []
@@ -352,6 +353,9 @@ class _HtmlText(HTMLParser):
             if self._cells_in_row:
                 self._line.append(" | ")
             self._cells_in_row += 1
+            self._in_cell += 1
+        elif self._in_cell and (tag in _PARAGRAPH_TAGS or tag in _LINE_TAGS) and tag != "tr":
+            self._line.append(" ")  # a cell's paragraphs stay on its row's line
         elif tag in _PARAGRAPH_TAGS:
             self._end_paragraph()
         elif tag in _LINE_TAGS:
@@ -377,10 +381,18 @@ class _HtmlText(HTMLParser):
             return
         if self._skip:
             return
+        if tag in _CELL_TAGS:
+            self._in_cell = max(0, self._in_cell - 1)
+            return
+        if tag == "table":
+            self._in_cell = 0
         if tag in _HEADING_TAGS and self._title is not None:
-            self._heading = self._path.enter(self._title_level, "".join(self._title))
+            title = "".join(self._title).strip().rstrip("¶#").strip()  # permalink marks
+            self._heading = self._path.enter(self._title_level, title)
             self._title = None
             self._end_paragraph()
+        elif self._in_cell and (tag in _PARAGRAPH_TAGS or tag in _LINE_TAGS) and tag != "tr":
+            self._line.append(" ")
         elif tag in _PARAGRAPH_TAGS:
             self._end_paragraph()
         elif tag in _LINE_TAGS:
@@ -428,14 +440,114 @@ class _HtmlText(HTMLParser):
 
 
 def html_sections(text: str) -> list[Section]:
-    """The visible text of an HTML page (no scripts, styles or head), split at its headings;
-    entities decoded, paragraphs separated by one blank line."""
+    """The main content of an HTML page (no navigation, sidebars, footers, scripts or
+    styles), split at its headings; entities decoded, paragraphs separated by one blank
+    line, a table row on one line."""
+    content, title = _page_content(text)
     parser = _HtmlText()
-    parser.feed(text)
+    parser.feed(content)
+    sections = parser.finish()
+    # A page whose headings never name it ("1. Summary", "2. Background") is named by its
+    # <title>, which then leads every heading path: searches and citations need the name.
+    titles = {_words(s.heading.split(" > ")[0]) for s in sections if s.heading}
+    named = title is not None and any(t and _words(title).startswith(t) for t in titles)
+    root = None if named or title is None else title
     return [
-        Section(re.sub(r"\n{3,}", "\n\n", section.text), heading=section.heading)
-        for section in parser.finish()
+        Section(
+            re.sub(r"\n{3,}", "\n\n", section.text),
+            heading=" > ".join(p for p in (root, section.heading) if p) or None,
+        )
+        for section in sections
     ]
+
+
+def _words(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+# Page chrome that documentation generators (Sphinx, MkDocs, Read the Docs, Docusaurus,
+# Javadoc, SQLite's and Git's own) put around the content: dropped before reading.
+_CHROME_TAGS = frozenset({"nav", "aside", "footer", "form"})
+_CHROME_ROLES = frozenset({"navigation", "search", "contentinfo", "complementary", "banner"})
+_CHROME_CLASSES = frozenset({
+    "headerlink", "sphinxsidebar", "sphinxsidebarwrapper", "related", "footer", "breadcrumb",
+    "breadcrumbs", "wy-breadcrumbs", "wy-nav-side", "rst-footer-buttons", "prev-next",
+    "md-sidebar", "md-header", "md-footer", "md-nav", "md-source", "md-search", "navbar",
+    "sidebar", "skip-link", "toc-drawer", "related-pages", "pagination-nav",
+    "theme-doc-toc-desktop", "theme-doc-sidebar-container", "mainmenu", "submenu",
+    "searchmenu", "tagline",
+})  # fmt: skip
+
+
+def _is_chrome(element: Any) -> bool:
+    tag = element.tag
+    if not isinstance(tag, str):  # a comment or processing instruction
+        return False
+    if tag in _CHROME_TAGS or element.get("role") in _CHROME_ROLES:
+        return True
+    classes = element.get("class")
+    return bool(classes) and not _CHROME_CLASSES.isdisjoint(classes.split())
+
+
+def main_content(text: str) -> str:
+    """The part of an HTML page that is its content, as HTML: the page's ``<main>`` (or
+    ``role="main"``, or its largest ``<article>``) with the chrome inside it dropped; for a
+    page that marks none, what readability-lxml finds to be the article, unless that
+    leaves out most of the page's text. A page lxml can't read is returned as it is."""
+    return _page_content(text)[0]
+
+
+def _page_content(text: str) -> tuple[str, str | None]:
+    """The page's content as HTML (see ``main_content``) and its <title>."""
+    try:
+        import lxml.html
+        from lxml import etree
+    except ImportError:  # pragma: no cover - lxml comes with python-docx
+        return text, None
+    try:
+        parser = lxml.html.HTMLParser(encoding="utf-8")
+        root = lxml.html.document_fromstring(text.encode("utf-8", "replace"), parser=parser)
+    except (etree.ParserError, ValueError):  # empty, or not a page at all
+        return text, None
+    title_element = root.find(".//title")
+    title = " ".join((title_element.text_content() if title_element is not None else "").split())
+    chrome = [element for element in root.iter() if _is_chrome(element)]
+    for element in chrome:
+        if element.getparent() is not None:  # not inside chrome already dropped
+            element.drop_tree()  # its tail text stays
+    for header in root.xpath("//header[not(ancestor::main) and not(ancestor::article)]"):
+        header.drop_tree()  # a site's top bar; an article's own header holds its title
+    candidates = root.xpath("//main | //*[@role='main']")
+    if not candidates:
+        articles = root.xpath("//article")
+        candidates = sorted(articles, key=lambda a: -len(a.text_content()))[:1]
+    body = root.find("body")
+    whole = root if body is None else body
+    if candidates and candidates[0].text_content().strip():
+        chosen = candidates[0]
+    else:
+        chosen = _article(whole)
+    return str(lxml.html.tostring(chosen, encoding="unicode")), title or None
+
+
+def _article(whole: Any) -> Any:
+    """readability-lxml's guess at the content of a page without markup for it; the whole
+    page when the guess keeps less than half of its text (a reference page of short
+    entries is all content)."""
+    import lxml.html
+
+    total = len(" ".join(whole.text_content().split()))
+    if total < 200:
+        return whole
+    try:
+        from readability import Document
+
+        summary = Document(lxml.html.tostring(whole, encoding="unicode")).summary(html_partial=True)
+        guess = lxml.html.fragment_fromstring(summary, create_parent="div")
+    except Exception:  # readability gives up on odd pages in its own ways
+        return whole
+    kept = len(" ".join(guess.text_content().split()))
+    return guess if kept >= total // 2 else whole
 
 
 # ------------------------------------------------------------------- csv

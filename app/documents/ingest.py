@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 CHUNK_CHARS = 1000
 CHUNK_OVERLAP = 150
 _BATCH = 64  # passages stored per transaction (the resume granularity)
+# A passage needs this many letters or digits to be worth finding.
+MIN_WORD_CHARS = 12
+_WORD_CHARS = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,21 @@ def _heading_only(draft: ChunkDraft) -> bool:
     return draft.text.lstrip("#").strip() == draft.heading.rsplit(" > ", 1)[-1].strip()
 
 
+def worth_finding(drafts: Iterable[ChunkDraft]) -> Iterator[ChunkDraft]:
+    """The passages worth a place in search, in order (the same every run, so that an
+    interrupted run resumes by ordinal): not a title alone, not near-empty ("|", "1.",
+    "hide"), not a copy of one already kept (a page's header repeated in its footer)."""
+    seen: set[str] = set()
+    for draft in drafts:
+        if _heading_only(draft) or len(_WORD_CHARS.findall(draft.text)) < MIN_WORD_CHARS:
+            continue
+        key = " ".join(draft.text.lower().split())
+        if key in seen:
+            continue
+        seen.add(key)
+        yield draft
+
+
 def _chunk_record(ordinal: int, draft: ChunkDraft, document: Document) -> dict[str, object]:
     return {
         "ordinal": ordinal, "text": draft.text, "page": draft.page, "heading": draft.heading,
@@ -272,7 +290,7 @@ class Indexer:
         resume = document.progress
         batch: list[dict[str, object]] = []
         ordinal = -1
-        passages = (d for d in drafts if not _heading_only(d))
+        passages = worth_finding(drafts)
         for ordinal, draft in enumerate(passages):
             if ordinal < resume:
                 continue

@@ -262,7 +262,7 @@ def test_markdown_rule_after_a_blank_line_and_list_items_are_not_headings() -> N
 
 
 HTML = """<!DOCTYPE html>
-<html><head><title>Ignored title</title><style>p { color: red }</style></head>
+<html><head><title>Guide &amp; notes — My site</title><style>p { color: red }</style></head>
 <body>
 <nav>Home</nav>
 <script>var x = "<h1>not text</h1>";</script>
@@ -283,8 +283,7 @@ HTML = """<!DOCTYPE html>
 
 def test_html_visible_text_with_heading_paths(tmp_path: Path) -> None:
     sections = read_text_file(tmp_path, "page.html", HTML)
-    assert [(s.heading, s.text) for s in sections] == [
-        (None, "Home"),
+    assert [(s.heading, s.text) for s in sections] == [  # the <nav> is page chrome: dropped
         ("Guide & notes", "Guide & notes\n\nFirst paragraph spans lines.\n\nCafé <ok>"),
         (
             "Guide & notes > Details",
@@ -507,3 +506,62 @@ def test_a_damaged_pdf_or_docx_reads_or_fails_in_words(data: st.DataObject) -> N
             assert str(exc).startswith(f"damaged.{kind}")
         else:
             assert all(isinstance(s.text, str) for s in sections)
+
+
+# ------------------------------------------------------- real documentation pages
+PAGES = Path(__file__).resolve().parents[2] / "support" / "html"
+CHROME = ("Previous topic", "Next topic", "This Page", "Show Source", "Report a Bug",
+          "Navigation", "Copyright", "Table of Contents", "Skip to content",
+          "Made with Material", "Previous Getting started", "Getting started")  # fmt: skip
+
+
+def page_sections(name: str) -> list[Section]:
+    return html_sections((PAGES / name).read_text(encoding="utf-8"))
+
+
+def test_a_sphinx_page_keeps_its_content_and_drops_the_navigation() -> None:
+    sections = page_sections("sphinx-shelve.html")
+    assert [s.heading for s in sections] == [
+        "shelve — Python object persistence",
+        "shelve — Python object persistence > Restrictions",
+        "shelve — Python object persistence > Example",
+    ]
+    text = "\n".join(s.text for s in sections)
+    assert "A “shelf” is a persistent, dictionary-like object." in text
+    assert "d = shelve.open(filename)" in text  # code kept, with its lines
+    assert "¶" not in text
+    for chrome in CHROME:
+        assert chrome not in text, chrome
+
+
+def test_an_mkdocs_page_keeps_headings_tables_as_rows_and_code() -> None:
+    sections = page_sections("mkdocs-material.html")
+    assert [s.heading for s in sections] == [
+        "Configuration",
+        "Configuration > Retention",
+        "Configuration > Schedule",
+    ]
+    retention = sections[1].text
+    assert "Option | Default | Meaning" in retention.split("\n")
+    assert (
+        "keep_daily | 7 | Daily snapshots kept. Older ones are merged into weekly ones."
+        in retention.split("\n")
+    )
+    assert 'start_at = "03:30"' in sections[2].text
+    text = "\n".join(s.text for s in sections)
+    assert "¶" not in text and "Search" not in text
+    for chrome in CHROME:
+        assert chrome not in text, chrome
+
+
+def test_a_page_without_content_markup_is_read_by_readability_and_named_by_its_title() -> None:
+    sections = page_sections("sqlite-autoinc.html")
+    assert [s.heading for s in sections] == [
+        "SQLite Autoincrement > 1. Summary",
+        "SQLite Autoincrement > 2. Background",
+        "SQLite Autoincrement > 3. The AUTOINCREMENT Keyword",
+    ]
+    text = "\n".join(s.text for s in sections)
+    assert "The AUTOINCREMENT keyword imposes extra CPU, memory, disk space" in text
+    for menu in ("Download", "License", "Support", "Purchase"):
+        assert menu not in text, menu

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from app.cancel import CancelToken
-from app.documents.ingest import Indexer, add_paths, pending_documents
+from app.documents.chunking import ChunkDraft
+from app.documents.ingest import Indexer, add_paths, pending_documents, worth_finding
 from app.store import Store
 
 GUIDE = """# Heat pump guide
@@ -46,9 +47,8 @@ def test_markdown_is_indexed_with_heading_paths(store: Store, chat_id: int, tmp_
     document = store.get_document(result.added[0].id)
     assert document.status == "ready" and document.error is None
     chunks = store.document_chunks(document.id)
-    headings = {c.heading for c in chunks}
-    assert "Heat pump guide > Filters" in headings
-    assert "Heat pump guide > Defrost" in headings
+    # Two short sections share a passage; its heading names both.
+    assert [c.heading for c in chunks] == ["Heat pump guide > Filters · Defrost"]
     # The title alone ("# Heat pump guide" before its first section) is not a passage.
     assert all(c.text.strip() != "# Heat pump guide" for c in chunks)
     text = guide.read_text()
@@ -291,3 +291,23 @@ def test_worker_processes_do_not_run_the_main_script_again(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['ready', 'ready', 'ready']"
     assert len(marks.read_text().split()) == 1  # only the program itself ran the script
+
+
+def test_repeated_and_near_empty_passages_are_not_indexed() -> None:
+    def draft(text: str, heading: str | None = None) -> ChunkDraft:
+        return ChunkDraft(text, None, heading, 0, len(text))
+
+    drafts = [
+        draft("# Handbook", "Handbook"),  # a title alone
+        draft("Use the stairs, never the lift.", "Handbook > Fire"),
+        draft("|"),  # a lone table rule
+        draft("12"),  # a page number on its own
+        draft("Reviewed each spring by the safety officer."),
+        draft("Use the stairs,\n never the lift.", "Handbook > Fire"),  # the same again
+        draft("Reviewed each spring by the safety officer, twice."),
+    ]
+    assert [d.text for d in worth_finding(drafts)] == [
+        "Use the stairs, never the lift.",
+        "Reviewed each spring by the safety officer.",
+        "Reviewed each spring by the safety officer, twice.",
+    ]
