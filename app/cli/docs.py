@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from app.cli.parser import DEFAULT_COLLECTION
 from app.context import Context
-from app.documents.embeddings import Embedder, embed_documents, embedding_model_path
+from app.documents.embeddings import (
+    Embedder,
+    embed_documents,
+    embedding_model_path,
+    needs_vectors,
+)
 from app.documents.grounding import source_label
 from app.documents.ingest import AddResult, Indexer, add_paths, pending_documents
 from app.documents.search import Searcher
@@ -18,6 +24,7 @@ from app.errors import HearthError, NotFoundError
 from app.hardware import physical_cores
 from app.store import Collection, Document, SourceRecord, Store
 from app.terminal import print_json, table
+from app.units import format_duration
 
 
 def open_embedder(store: Store) -> Embedder | None:
@@ -43,11 +50,41 @@ def index_documents(
     ended = [store.get_document(i) for i in ids]
     if embedder is not None:
         ready = [d for d in ended if d.status == "ready"]
-        for step in embed_documents(store, embedder, ready):
-            if not quiet and step.done == step.total:
-                print(f"  embedded {step.name}: {step.total} passages", file=sys.stderr)
+        embed_with_progress(store, embedder, ready, quiet=quiet)
         ended = [store.get_document(i) for i in ids]
     return ended
+
+
+def embed_with_progress(
+    store: Store, embedder: Embedder, documents: list[Document], *, quiet: bool = False
+) -> int:
+    """Give these documents' passages vectors, saying on stderr how far it has got
+    (passages done, the rate, the time left) about once a second; returns how many
+    documents were given vectors."""
+    stale = [d for d in documents if d.status == "ready" and needs_vectors(store, d, embedder.key)]
+    total = sum(store.chunk_count([d.id]) for d in stale)
+    if not stale or total == 0:
+        return 0
+    started = last = time.monotonic()
+    finished = 0
+    latest: dict[int, int] = {}  # document id -> its passages with vectors
+    tty = sys.stderr.isatty()
+    for step in embed_documents(store, embedder, stale):
+        latest[step.document_id] = step.done
+        done = sum(latest.values())
+        finished += step.done == step.total
+        now = time.monotonic()
+        if quiet or (now - last < 1.0 and done < total):
+            continue
+        last = now
+        rate = done / max(now - started, 1e-6)
+        left = f"{format_duration((total - done) / rate)} left" if done < total else "done"
+        line = f"  embedding: {done:,}/{total:,} passages · {rate:,.0f}/s · {left}"
+        print(("\r" + line.ljust(60)) if tty else line, end="" if tty else "\n",
+              file=sys.stderr, flush=True)  # fmt: skip
+    if tty and not quiet:
+        print(file=sys.stderr)
+    return finished
 
 
 def require_collection(store: Store, name: str) -> Collection:
@@ -94,9 +131,7 @@ def cmd_docs_index(ctx: Context, args: argparse.Namespace) -> int:
     if pending:
         print(f"{len(ended) - len(failed)} indexed, {len(failed)} failed")
     if embedder is not None:
-        embedded = 0
-        for step in embed_documents(ctx.store, embedder, ctx.store.list_documents()):
-            embedded = embedded + 1 if step.done == step.total else embedded
+        embedded = embed_with_progress(ctx.store, embedder, ctx.store.list_documents())
         print(f"{embedded} documents given vectors by {embedder.name}")
     elif not pending:
         print("Nothing left to index.")

@@ -11,14 +11,18 @@ from pathlib import Path
 import numpy as np
 
 from app.cancel import CancelToken
+from app.documents.ingest import passage_context
 from app.engine.engine import Engine
 from app.engine.events import LoadOptions
 from app.errors import HearthError, NotFoundError
-from app.store import Document, Store
+from app.store import Chunk, Document, Store
 
 log = logging.getLogger(__name__)
 
 _BATCH = 32
+# How a passage is given to the embedding model; part of the key stored with each
+# document's vectors, so vectors made another way are made again.
+PASSAGE_FORM = "with-headings"
 
 # Models trained with instruction prefixes find far less without them.
 _PREFIXES: tuple[tuple[str, str, str], ...] = (
@@ -44,6 +48,25 @@ def to_bytes(vector: Sequence[float]) -> bytes:
     return np.asarray(vector, dtype=np.float32).tobytes()
 
 
+def embedding_key(path: Path) -> str:
+    """What a document's vectors are stamped with: the model file and the passage form."""
+    return f"{path.name}+{PASSAGE_FORM}"
+
+
+def passage_for_embedding(document_name: str, chunk: Chunk) -> str:
+    """A passage as the embedding model reads it: where it is (the file's name in words and
+    its heading path), then its text. "Returns None." means little alone; under
+    "shelve > Shelf.close" it says what it is about."""
+    return f"{passage_context(document_name, chunk.heading)}\n\n{chunk.text}"
+
+
+def needs_vectors(store: Store, document: Document, key: str) -> bool:
+    """Whether a ready document lacks vectors, or has vectors made another way."""
+    if document.embedding_model not in (None, key):
+        return True
+    return bool(store.chunks_without_embedding(document.id, 1))
+
+
 def embedding_model_path(store: Store) -> Path | None:
     """The embedding model the user chose (a library name or a file path), or None."""
     chosen = str(store.get_setting("embedding_model")).strip()
@@ -67,6 +90,7 @@ class Embedder:
     def __init__(self, path: Path, *, engine: Engine | None = None) -> None:
         self.path = path
         self.name = path.name
+        self.key = embedding_key(path)
         self.engine = engine or Engine(state_cache_bytes=0)
         self.query_prefix, self.passage_prefix = prefixes_for(self.name)
 
@@ -117,9 +141,9 @@ def embed_documents(
         document = store.get_document(listed.id)  # the caller's copy may be stale
         if document.status not in ("ready", "indexing"):
             continue
-        if document.embedding_model not in (None, embedder.name):
+        if document.embedding_model not in (None, embedder.key):
             store.clear_embeddings(document.id)
-        store.update_document(document.id, embedding_model=embedder.name)
+        store.update_document(document.id, embedding_model=embedder.key)
         total = store.chunk_count([document.id])
         done = total - len(store.chunks_without_embedding(document.id, total or 1))
         while True:
@@ -128,7 +152,8 @@ def embed_documents(
             chunks = store.chunks_without_embedding(document.id, _BATCH)
             if not chunks:
                 break
-            vectors = embedder.embed_passages([c.text for c in chunks], cancel=cancel)
+            texts = [passage_for_embedding(document.name, c) for c in chunks]
+            vectors = embedder.embed_passages(texts, cancel=cancel)
             store.set_embeddings(
                 [(c.id, to_bytes(v)) for c, v in zip(chunks, vectors, strict=True)]
             )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -32,8 +32,12 @@ STOPWORDS = frozenset(
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
-# Reciprocal rank fusion: score = sum(weight / (K + rank)). Weights chosen by
-# bench/bench_documents.py (see bench/results/documents.md).
+# How keyword and meaning results are combined. "rrf", reciprocal rank fusion: score =
+# sum(weight / (K + rank)). "convex": the two scores, each scaled to 0..1 over the
+# candidates, mixed by the weights. Chosen by bench/bench_documents.py and
+# bench/bench_retrieval_html.py (see their results).
+Fusion = Literal["rrf", "convex"]
+FUSION: Fusion = "rrf"
 RRF_K = 60
 KEYWORD_WEIGHT = 0.5
 # BM25 weight of a passage's file name and heading path against its text (1.0).
@@ -84,6 +88,7 @@ class _Vectors:
         self.key: tuple[object, ...] | None = None
         self.ids: np.ndarray = np.zeros(0, dtype=np.int64)
         self.matrix: np.ndarray = np.zeros((0, 0), dtype=np.float32)
+        self.row: dict[int, int] = {}  # chunk id -> its row in the matrix
 
     def load(self, store: Store, documents: Sequence[Document], model: str) -> None:
         ids = [d.id for d in documents if d.embedding_model == model]
@@ -97,7 +102,24 @@ class _Vectors:
             if rows
             else np.zeros((0, 0), dtype=np.float32)
         )
+        self.row = {chunk_id: row for row, chunk_id in enumerate(self.ids.tolist())}
         self.key = key
+
+
+class _Similarity:
+    """A question's cosine similarity to every passage, looked up by chunk id."""
+
+    def __init__(self, row: dict[int, int], values: np.ndarray) -> None:
+        self._row, self._values = row, values
+
+    def __contains__(self, chunk_id: object) -> bool:
+        return chunk_id in self._row
+
+    def __getitem__(self, chunk_id: int) -> float:
+        return float(self._values[self._row[chunk_id]])
+
+    def get(self, chunk_id: int, default: float) -> float:
+        return self[chunk_id] if chunk_id in self._row else default
 
 
 class Searcher:
@@ -112,6 +134,7 @@ class Searcher:
         dense_weight: float = DENSE_WEIGHT,
         context_weight: float = CONTEXT_WEIGHT,
         prune_from: int = PRUNE_FROM_PASSAGES,
+        fusion: Fusion = FUSION,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -119,6 +142,7 @@ class Searcher:
         self.dense_weight = dense_weight
         self.context_weight = context_weight
         self.prune_from = prune_from
+        self.fusion = fusion
         self._vectors = _Vectors()
 
     def search(
@@ -136,15 +160,18 @@ class Searcher:
             self._match(question), list(by_id), max(limit, _CANDIDATES), self.context_weight
         )
         keyword_ranks = {chunk_id: rank for rank, (chunk_id, _) in enumerate(keyword, 1)}
-        dense_ranks = self._dense(question, documents)
+        dense_ranks, similarity = self._dense(question, documents)
 
         scores: dict[int, float] = {}
-        for chunk_id, rank in keyword_ranks.items():
-            scores[chunk_id] = self.keyword_weight / (RRF_K + rank)
-        for chunk_id, rank in dense_ranks.items():
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + self.dense_weight / (RRF_K + rank)
         if not dense_ranks:  # keyword only: report BM25's own score (higher is better)
             scores = {chunk_id: -bm25 for chunk_id, bm25 in keyword}
+        elif self.fusion == "rrf":
+            for chunk_id, rank in keyword_ranks.items():
+                scores[chunk_id] = self.keyword_weight / (RRF_K + rank)
+            for chunk_id, rank in dense_ranks.items():
+                scores[chunk_id] = scores.get(chunk_id, 0.0) + self.dense_weight / (RRF_K + rank)
+        else:
+            scores = self._convex(keyword, dense_ranks, similarity)
         best = sorted(scores, key=lambda c: (-scores[c], c))[:limit]
         chunks = {c.id: c for c in self.store.get_chunks(best)}
         return [
@@ -171,16 +198,44 @@ class Searcher:
             kept = [min(zip(counts, terms, strict=True))[1]]
         return " OR ".join(kept)
 
-    def _dense(self, question: str, documents: Sequence[Document]) -> dict[int, int]:
-        """Chunk id -> 1-based rank by cosine similarity to the question."""
+    def _convex(
+        self,
+        keyword: list[tuple[int, float]],
+        dense_ranks: dict[int, int],
+        similarity: _Similarity,
+    ) -> dict[int, float]:
+        """Each candidate's BM25 and cosine, each scaled to 0..1 over the candidates, mixed
+        by the weights: a passage only keywords found scores by how well they matched,
+        not only by its rank (a candidate's cosine is known even when only keywords found
+        it; BM25 is 0 for one they did not find)."""
+        bm25 = {chunk_id: -score for chunk_id, score in keyword}
+        top_bm25 = max(bm25.values(), default=0.0)
+        candidates = set(bm25) | set(dense_ranks)
+        cosines = [similarity[c] for c in candidates if c in similarity]
+        low, high = (min(cosines), max(cosines)) if cosines else (0.0, 0.0)
+        total = self.keyword_weight + self.dense_weight
+        scores: dict[int, float] = {}
+        for chunk_id in candidates:
+            lexical = bm25.get(chunk_id, 0.0) / top_bm25 if top_bm25 > 0 else 0.0
+            cosine = similarity.get(chunk_id, low)
+            meaning = (cosine - low) / (high - low) if high > low else 0.0
+            scores[chunk_id] = (self.keyword_weight * lexical + self.dense_weight * meaning) / total
+        return scores
+
+    def _dense(
+        self, question: str, documents: Sequence[Document]
+    ) -> tuple[dict[int, int], _Similarity]:
+        """Chunk id -> 1-based rank by cosine similarity to the question, for the best
+        candidates; and chunk id -> cosine for every passage."""
         if self.embedder is None or self.dense_weight <= 0:
-            return {}
-        self._vectors.load(self.store, documents, self.embedder.name)
+            return {}, _Similarity({}, np.zeros(0, dtype=np.float32))
+        self._vectors.load(self.store, documents, self.embedder.key)
         if not len(self._vectors.ids):
-            return {}
+            return {}, _Similarity({}, np.zeros(0, dtype=np.float32))
         query = self.embedder.embed_query(question)
         similarity = self._vectors.matrix @ query
         count = min(_CANDIDATES, len(similarity))
         top = np.argpartition(-similarity, count - 1)[:count]
         top = top[np.argsort(-similarity[top], kind="stable")]
-        return {int(self._vectors.ids[i]): rank for rank, i in enumerate(top, 1)}
+        ranks = {int(self._vectors.ids[i]): rank for rank, i in enumerate(top, 1)}
+        return ranks, _Similarity(self._vectors.row, similarity)

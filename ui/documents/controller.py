@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from app.cancel import CancelToken
+from app.documents.embeddings import embedding_key, embedding_model_path, needs_vectors
 from app.documents.ingest import AddResult, Indexer, IndexProgress, add_paths, pending_documents
 from app.errors import HearthError
 from app.store import Collection, Document, Store
@@ -96,11 +97,13 @@ class DocumentsController(QObject):
         ) -> tuple[list[int], list[int]]:
             pending = [d.id for d in pending_documents(self._store)]
             unembedded: list[int] = []
-            if self._embedding_model_set():
+            path = self._embedding_path()
+            if path is not None:
+                key = embedding_key(path)
                 unembedded = [
                     d.id
                     for d in self._store.list_documents(statuses=("ready",))
-                    if self._store.chunks_without_embedding(d.id, 1)
+                    if needs_vectors(self._store, d, key)
                 ]
             return pending, unembedded
 
@@ -217,6 +220,13 @@ class DocumentsController(QObject):
 
     def _embedding_model_set(self) -> bool:
         return bool(str(self._store.get_setting("embedding_model")).strip())
+
+    def _embedding_path(self) -> Path | None:
+        """The chosen embedding model's file (None: none chosen, or it is missing)."""
+        try:
+            return embedding_model_path(self._store)
+        except HearthError:
+            return None
 
     # ---------------------------------------------------------------- remove
     def remove(self, document_id: int) -> None:

@@ -155,7 +155,7 @@ def test_hybrid_search_finds_what_keywords_miss(
     documents = store.list_documents()
     steps = list(embed_documents(store, embedder, documents))
     assert steps and all(s.done <= s.total for s in steps)
-    assert all(store.get_document(d.id).embedding_model == embedder.name for d in documents)
+    assert all(store.get_document(d.id).embedding_model == embedder.key for d in documents)
     passages = Searcher(store, embedder).search(question, limit=3)
     assert passages[0].chunk.heading == "Looking after Mittens > Food · Vet"
     assert passages[0].dense_rank == 1 and passages[0].keyword_rank is None

@@ -305,7 +305,7 @@ def test_an_answer_in_a_chat_with_documents_shows_sources_that_survive_reopening
     tmp_path: Path,
     qtbot: QtBot,
 ) -> None:
-    pdf = make_pdf(tmp_path / "short.pdf", ["Page one: lamps.", "Page two: rivers.", "Page 3."])
+    pdf = make_pdf(tmp_path / "short.pdf", ["Page one: lamps.", "Page two: rivers.", "Page three: bridges."])
     chat = store.create_chat("Grounded")
     page.open_chat(chat.id)
     page.drop_paths([pdf])
