@@ -212,6 +212,10 @@ FUSIONS: list[tuple[str, float, float]] = [
     ("fused 0.3:1", 0.3, 1.0),
     ("fused 0.2:1", 0.2, 1.0),
     ("fused 0.1:1", 0.1, 1.0),
+    ("convex 0.5:0.5", 0.5, 0.5),
+    ("convex 0.3:0.7", 0.3, 0.7),
+    ("convex 0.2:0.8", 0.2, 0.8),
+    ("convex 0.4:0.6", 0.4, 0.6),
 ]
 
 
@@ -237,7 +241,8 @@ def bench_quality(folder: Path) -> dict[str, Any]:
     misses: dict[str, list[str]] = {}
     for label, kw, dense in FUSIONS:
         searcher = Searcher(store, embedder if dense > 0 else None, keyword_weight=kw,
-                            dense_weight=dense)  # fmt: skip
+                            dense_weight=dense,
+                            fusion="convex" if label.startswith("convex") else "rrf")  # fmt: skip
         if label.endswith("text alone"):  # file names and headings not searched
             searcher.context_weight = 0.0
         if label.endswith("pruned"):  # as on a large index, whatever this one's size
