@@ -305,7 +305,8 @@ def test_an_answer_in_a_chat_with_documents_shows_sources_that_survive_reopening
     tmp_path: Path,
     qtbot: QtBot,
 ) -> None:
-    pdf = make_pdf(tmp_path / "short.pdf", ["Page one: lamps.", "Page two: rivers.", "Page three: bridges."])
+    pages = ["Page one: lamps.", "Page two: rivers.", "Page three: bridges."]
+    pdf = make_pdf(tmp_path / "short.pdf", pages)
     chat = store.create_chat("Grounded")
     page.open_chat(chat.id)
     page.drop_paths([pdf])
