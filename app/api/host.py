@@ -125,6 +125,12 @@ class ModelHost:
         with self._turn:
             return len(self._queue)
 
+    def wait_queued(self, count: int, timeout: float) -> bool:
+        """Block until at least ``count`` turns are taken or waiting (a bench or a test
+        lines work up this way); False when ``timeout`` seconds pass first."""
+        with self._turn:
+            return self._turn.wait_for(lambda: len(self._queue) >= count, timeout)
+
     @contextmanager
     def turn(self, *, always: bool = False) -> Iterator[None]:
         """Wait for this request's turn with the model (QueueFull when the line is full,
@@ -137,6 +143,7 @@ class ModelHost:
                     "try again shortly."
                 )
             self._queue.append(ticket)
+            self._turn.notify_all()  # for wait_queued
             self._turn.wait_for(lambda: self._queue[0] is ticket)
         try:
             yield

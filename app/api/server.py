@@ -20,6 +20,7 @@ expect them, on Starlette and uvicorn.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hmac
 import ipaddress
@@ -131,7 +132,9 @@ class Run:
         self.thread.start()
 
     def _put(self, item: object) -> None:
-        self._loop.call_soon_threadsafe(self.events.put_nowait, item)
+        # RuntimeError: the server stopped and its loop is closed; nobody reads.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self.events.put_nowait, item)
 
     def cancel(self) -> None:
         self.token.cancel()
