@@ -599,10 +599,10 @@ class MainWindow(QMainWindow):
         """Save the window's state, stop answers and downloads (both resumable), free models."""
         self.save_state()
         self._memory_timer.stop()
+        self.api.shutdown()  # first: its answers stop, so the engine thread's turns come
         self.chats.shutdown()
         self.models.shutdown()
         self.documents.shutdown_and_wait()
-        self.api.shutdown()  # first: its answers are stopped, so the engine's turn comes
         self.engine.shutdown_and_wait()
 
     def closeEvent(self, event: QCloseEvent) -> None:

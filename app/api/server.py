@@ -409,6 +409,7 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
     async def answer(request: Request, dialect: Dialect) -> Response:
         body = await body_of(request)
         name = body.get("model")
+        request.state.note.model = str(name or "")  # what was asked, until a model answers
         entry = host.find(str(name)) if name else host.default_model()
         request.state.note.model = entry.name
         if dialect == "openai":
@@ -461,6 +462,7 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
             raise ApiError(400, "input must be a string or a non-empty list of strings.",
                            "invalid_request_error")  # fmt: skip
         name = body.get("model")
+        request.state.note.model = str(name or "")  # what was asked, until a model answers
         entry = host.embedding_model(str(name) if name else None)
         request.state.note.model = entry.name
 
@@ -495,6 +497,7 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
             raise ApiError(400, "suffix (fill in the middle) is not supported.",
                            "invalid_request_error")  # fmt: skip
         name = body.get("model")
+        request.state.note.model = str(name or "")  # what was asked, until a model answers
         entry = host.find(str(name)) if name else host.default_model()
         request.state.note.model = entry.name
         sampling = _sampling(host, body, stop_key="stop", tokens_key="max_tokens",
