@@ -7,7 +7,8 @@ launch with the starter model (it also saves library-starter.png). first-launch 
 network (it offers a download); the offline one points the hub at a local port nothing
 listens on. The chats shown are written straight into a throw-away data folder (no model
 runs); the documents are real files, indexed. api loads gemma-3-270m, turns the desktop's
-API on and sends it real requests with the openai client (api.png, api-requests.png).
+API on and sends it real requests with the openai client (api.png, api-requests.png,
+settings-api.png).
 """
 
 from __future__ import annotations
@@ -236,6 +237,14 @@ def api_shots(app: QApplication, ctx: Context, chat_id: int) -> None:
     pump(500)
     dialog.grab().save(str(OUT / "api-requests.png"))
     dialog.close()
+    from ui.settings.dialog import SettingsDialog
+
+    settings = SettingsDialog(window.settings, window)
+    settings.show_group("API")
+    settings.show()
+    pump(500)
+    settings.grab().save(str(OUT / "settings-api.png"))
+    settings.close()
     window.shutdown()
     window.close()
     ctx.store.set_setting("api_server", False)

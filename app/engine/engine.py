@@ -532,16 +532,9 @@ class Engine:
         switching between chats. ``continue_text`` is a partial answer to extend.
         Raises EngineBusy at once if another generation is running.
         """
-        with self._lock:
-            if self._busy:
-                raise EngineBusy("The model is still answering; stop it or wait for it to finish.")
-            self._busy = True
-        try:
-            yield from self._generate(turns, sampling or Sampling(), session, continue_text, cancel)
-        finally:
-            self._cancel = None
-            self._busy = False
-            self._last_used = time.monotonic()
+        yield from self._one_at_a_time(
+            self._generate(turns, sampling or Sampling(), session, continue_text, cancel)
+        )
 
     def complete(
         self,
@@ -556,12 +549,17 @@ class Engine:
         "answer", then GenerationDone. Only ``sampling.stop`` strings stop it, besides the
         end-of-generation token. ContextTooSmall when the prompt leaves no room to write.
         Raises EngineBusy at once if another generation is running."""
+        yield from self._one_at_a_time(
+            self._complete(prompt, sampling or Sampling(), session, cancel)
+        )
+
+    def _one_at_a_time(self, events: Iterator[Event]) -> Generator[Event, None, None]:
         with self._lock:
             if self._busy:
                 raise EngineBusy("The model is still answering; stop it or wait for it to finish.")
             self._busy = True
         try:
-            yield from self._complete(prompt, sampling or Sampling(), session, cancel)
+            yield from events
         finally:
             self._cancel = None
             self._busy = False
@@ -610,8 +608,8 @@ class Engine:
         if len(tokens) >= loaded.n_ctx:
             raise ContextTooSmall(
                 f"The prompt is too long for this model's context: it takes {len(tokens)} "
-                f"tokens, and the context holds {loaded.n_ctx} with the answer. "
-                + _shorten_advice(loaded)
+                f"tokens, and the context holds {loaded.n_ctx} for the prompt and the answer "
+                "together. " + _shorten_advice(loaded)
             )
         yield ContextUsed(len(tokens), loaded.n_ctx)
         self._switch_session(llm, session)
