@@ -216,6 +216,26 @@ SETTINGS: tuple[Setting, ...] = (
         "instead of searched. 0 always searches.",
         "Documents", minimum=0, maximum=90,
     ),
+    # --- API (the desktop's own server; `hearth serve` takes its options on the command line)
+    Setting(
+        "api_server", "bool", False, "Serve the API",
+        "Let programs on this computer use the model loaded in Hearth through OpenAI- and "
+        "Anthropic-style APIs at http://127.0.0.1:PORT/v1, while Hearth runs. Only this "
+        "computer can connect.",
+        "API",
+    ),
+    Setting(
+        "api_port", "int", 8766, "API port",
+        "The port the API listens on (on 127.0.0.1). `hearth serve` uses 8765, so both can "
+        "run. 0 picks a free port each time.",
+        "API", minimum=0, maximum=65_535,
+    ),
+    Setting(
+        "api_cors_origins", "str", "", "Web pages allowed to call the API",
+        "Origins (such as http://localhost:3000), separated by spaces or commas, whose pages "
+        "may call the API from a browser. Empty: none.",
+        "API",
+    ),
     # --- Appearance
     Setting(
         "theme", "choice", "system", "Theme",

@@ -4,7 +4,12 @@ Measures, interleaving the two so that both see the same machine conditions:
 - generation tokens/s and time to first token of the same request: the engine called
   directly in this process, and `hearth serve` in its own process through the official
   openai client, streaming (same model, threads, sampling and token count);
-- 8 clients at once: all served to completion, in turn.
+- 8 clients at once: all served to completion, in turn;
+- the desktop's own server (app/api/background.py, in this process, on the engine the
+  desktop uses) with 8 clients at once while the GUI path answers too: a ChatRunner
+  answering chat messages, each in its own turn as the desktop's engine thread takes
+  them. All must complete, with no EngineBusy; the GUI's longest wait for its turn shows
+  it queues fairly (behind at most the requests that arrived before it).
 
 Each round uses a new question for both (so neither gets the other's prompt cache).
 Targets (issue #14): API tokens/s >= 0.95 of the engine's, TTFT overhead under 20 ms.
@@ -36,9 +41,19 @@ sys.path.insert(0, str(ROOT))
 import openai  # noqa: E402
 
 from app import __version__  # noqa: E402
+from app.api.background import ApiConfig, DesktopApi  # noqa: E402
+from app.api.host import ModelHost  # noqa: E402
+from app.chat.runner import ChatRunner, MessageSaved  # noqa: E402
 from app.engine.engine import Engine  # noqa: E402
-from app.engine.events import GenerationDone, LoadOptions, Sampling, TextDelta  # noqa: E402
+from app.engine.events import (  # noqa: E402
+    EngineBusy,
+    GenerationDone,
+    LoadOptions,
+    Sampling,
+    TextDelta,
+)
 from app.hardware import cpu_info  # noqa: E402
+from app.store import Store  # noqa: E402
 from tests.support.models import gemma_path  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -90,14 +105,14 @@ def api_once(client: openai.OpenAI, i: int) -> tuple[float, float]:
     return (completion - 1) / (end - first), (first - start) * 1000
 
 
-def concurrent(client: openai.OpenAI, n: int) -> dict[str, Any]:
+def concurrent(client: openai.OpenAI, n: int, model: str = MODEL) -> dict[str, Any]:
     results: list[int] = []
     errors: list[str] = []
 
     def one(i: int) -> None:
         try:
             reply = client.chat.completions.create(
-                model=MODEL, messages=[{"role": "user", "content": question(100 + i)}],
+                model=model, messages=[{"role": "user", "content": question(100 + i)}],
                 max_tokens=32, temperature=0.0,
             )  # fmt: skip
             results.append(reply.usage.completion_tokens if reply.usage else 0)
@@ -112,6 +127,56 @@ def concurrent(client: openai.OpenAI, n: int) -> dict[str, Any]:
         t.join()
     return {"clients": n, "completed": len(results), "errors": errors,
             "seconds": round(time.perf_counter() - start, 2)}  # fmt: skip
+
+
+def desktop_crowd(model: Path, threads: int, n: int, gui_answers: int) -> dict[str, Any]:
+    """The desktop's server with ``n`` clients at once while the GUI path answers
+    ``gui_answers`` chat messages, all on one engine through the same turns."""
+    with tempfile.TemporaryDirectory(prefix="hearth-bench-desktop-") as folder:
+        store = Store.open(Path(folder) / "hearth.db")
+        store.set_setting("max_tokens", 32)
+        store.set_setting("temperature", 0.0)
+        engine = Engine()
+        engine.load(model, LoadOptions(n_ctx=2048, n_threads=threads))
+        host = ModelHost(store, engine=engine, desktop=True)
+        api = DesktopApi(host)
+        url = api.apply(ApiConfig(enabled=True, port=0))
+        assert url is not None
+        name = host.served_models()[0].name
+        client = openai.OpenAI(base_url=url, api_key="none", max_retries=0, timeout=300)
+        runner = ChatRunner(store, engine)
+        chat = store.create_chat()
+        answered: list[int] = []
+        waits: list[tuple[float, int]] = []  # (ms waited for the turn, requests ahead)
+        gui_errors: list[str] = []
+
+        def gui() -> None:  # as the desktop's engine thread runs each answer: in a turn
+            for i in range(gui_answers):
+                asked, ahead = time.perf_counter(), host.queued()
+                try:
+                    with host.turn(always=True):
+                        waits.append(((time.perf_counter() - asked) * 1000, ahead))
+                        for event in runner.send(chat.id, question(200 + i)):
+                            if (isinstance(event, MessageSaved) and event.final
+                                    and event.message.role == "assistant"):  # fmt: skip
+                                answered.append(event.message.stats.completion_tokens or 0)
+                except EngineBusy as exc:
+                    gui_errors.append(f"EngineBusy: {exc}")
+
+        start = time.perf_counter()
+        gui_thread = threading.Thread(target=gui)
+        gui_thread.start()
+        host.wait_queued(1, timeout=60)  # the GUI's first answer has the model
+        crowd = concurrent(client, n, model=name)
+        gui_thread.join()
+        seconds = time.perf_counter() - start
+        api.stop()
+        engine.close()
+        store.close()
+    return {**crowd, "gui_answers": gui_answers, "gui_completed": len(answered),
+            "gui_errors": gui_errors, "gui_waits_ms": [round(w, 1) for w, _ in waits],
+            "gui_ahead": [a for _, a in waits],
+            "seconds": round(seconds, 2)}  # fmt: skip
 
 
 def main() -> int:
@@ -161,6 +226,7 @@ def main() -> int:
         finally:
             server.terminate()
             server.communicate(timeout=30)
+    desktop = desktop_crowd(model, args.threads, 8, gui_answers=3)
     med = {k: statistics.median(v) for k, v in rows.items()}
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -171,7 +237,7 @@ def main() -> int:
         "samples": {k: [round(x, 2) for x in v] for k, v in rows.items()},
         "tps_ratio": round(med["api_tps"] / med["engine_tps"], 3),
         "ttft_overhead_ms": round(med["api_ttft"] - med["engine_ttft"], 1),
-        "concurrent": crowd,
+        "concurrent": crowd, "desktop_concurrent": desktop,
     }  # fmt: skip
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "api.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -192,6 +258,16 @@ def main() -> int:
         "",
         f"8 clients at once: {crowd['completed']} of {crowd['clients']} served to completion "
         f"in {crowd['seconds']} s, {len(crowd['errors'])} errors.",
+        "",
+        f"The desktop's own server (one engine, in-process) with 8 clients at once while the "
+        f"GUI path (a ChatRunner) answers {desktop['gui_answers']} chat messages: "
+        f"{desktop['completed']} of {desktop['clients']} clients and "
+        f"{desktop['gui_completed']} of {desktop['gui_answers']} GUI answers served to "
+        f"completion in {desktop['seconds']} s, {len(desktop['errors'])} API errors, "
+        f"{len(desktop['gui_errors'])} EngineBusy. Each GUI answer waited for its turn "
+        + ", ".join(f"{w:,.0f} ms ({a} ahead)"
+                    for w, a in zip(desktop['gui_waits_ms'], desktop['gui_ahead'], strict=True))
+        + " (requests ahead: those that arrived before it; 32 tokens each).",
         "",
     ])  # fmt: skip
     (RESULTS / "api.md").write_text(md)

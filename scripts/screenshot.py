@@ -2,24 +2,26 @@
 
 Usage: xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshot.py [SHOT...]
 SHOT: first-launch, first-launch-offline, first-launch-starter, chat, chat-settings,
-documents, file-dialog, settings, remote (default: all). remote starts a real
+documents, file-dialog, settings, remote, api (default: all). remote starts a real
 `hearth serve` on loopback as the "other machine" and shows its model in use.
 first-launch-starter is an offline first launch with the starter model (it also saves
 library-starter.png). first-launch needs a network (it offers a download); the offline
 one points the hub at a local port nothing listens on. The chats shown are written
 straight into a throw-away data folder (no model runs); the documents are real files,
-indexed.
+indexed. api loads gemma-3-270m, turns the desktop's API on and sends it real requests
+with the openai client (api.png, api-requests.png, settings-api.png).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -147,6 +149,13 @@ def settle(app: object, ms: int = 500) -> None:
     app.exec()  # type: ignore[attr-defined]
 
 
+def pump(ms: int) -> None:
+    """Run the event loop for ``ms`` without quitting the application (which closes windows)."""
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
 def starter_shots(app: QApplication) -> None:
     """An offline first launch: the starter model is added and offered, and the library
     marks it (the bundled file stands in for the package, as a bundle ships it)."""
@@ -241,10 +250,72 @@ REMOTE_ANSWER = """Running it on the workstation through `llama-server` keeps th
 - **Privacy**: it stays on your own network; nothing goes to a cloud service."""
 
 
+def api_shots(app: QApplication, ctx: Context, chat_id: int) -> None:
+    """The desktop's API switched on, serving gemma-3-270m: the status-bar indicator and
+    the recent requests after a few real ones (one of them naming another model)."""
+    import openai
+
+    from app.engine.events import LoadOptions
+    from tests.support.models import gemma_path
+
+    ctx.store.set_setting("theme", "dark")
+    ctx.store.set_setting("api_server", True)
+    with socket.socket() as probe:  # the default port when it is free, as a user sees it
+        free = probe.connect_ex(("127.0.0.1", 8766)) != 0
+    ctx.store.set_setting("api_port", 8766 if free else 0)
+    window = build_window(ctx, app)
+    window.resize(1280, 800)
+    window.show()
+    window.open_chat(chat_id)
+    failed: list[str] = []
+    window.engine.loadFailed.connect(failed.append)
+    window.engine.load(gemma_path(), LoadOptions(n_ctx=2048))
+    while (window.engine.loaded is None or window.engine.loading) and not failed:
+        pump(200)  # not settle(): quitting the application would close the window
+    assert not failed, failed
+    url = window.api.url
+    assert url is not None, window.api.problem
+    client = openai.OpenAI(base_url=url, api_key="none", max_retries=0)
+    name = window.api.served_model() or ""
+    client.models.list()
+    client.chat.completions.create(
+        model=name, messages=[{"role": "user", "content": "What is the capital of France?"}],
+        max_tokens=24, temperature=0.0,
+    )  # fmt: skip
+    for _ in client.chat.completions.create(
+        model=name, messages=[{"role": "user", "content": "Write a haiku about tea."}],
+        max_tokens=40, stream=True,
+    ):  # fmt: skip
+        pass
+    client.completions.create(model=name, prompt="def fibonacci(n):", max_tokens=32)
+    with contextlib.suppress(openai.NotFoundError):  # shown in the list as a 404
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user",
+                                       "content": "Hi"}])  # fmt: skip
+    pump(500)
+    window.grab().save(str(OUT / "api.png"))
+    window.api_indicator.click()
+    dialog = window.api_indicator.dialog
+    assert dialog is not None
+    pump(500)
+    dialog.grab().save(str(OUT / "api-requests.png"))
+    dialog.close()
+    from ui.settings.dialog import SettingsDialog
+
+    settings = SettingsDialog(window.settings, window)
+    settings.show_group("API")
+    settings.show()
+    pump(500)
+    settings.grab().save(str(OUT / "settings-api.png"))
+    settings.close()
+    window.shutdown()
+    window.close()
+    ctx.store.set_setting("api_server", False)
+
+
 def main() -> int:
     shots = set(sys.argv[1:]) or {
         "first-launch", "first-launch-offline", "first-launch-starter", "chat",
-        "chat-settings", "documents", "file-dialog", "settings", "remote",
+        "chat-settings", "documents", "file-dialog", "settings", "remote", "api",
     }  # fmt: skip
     OUT.mkdir(parents=True, exist_ok=True)
     app = create_application()
@@ -363,6 +434,8 @@ def main() -> int:
             dialog.close()
             window.shutdown()
             window.close()
+        if "api" in shots:
+            api_shots(app, ctx, chat.id)
     for name in sorted(OUT.glob("*.png")):
         print(name)
     return 0

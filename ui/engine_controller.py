@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.api.host import ModelHost
 from app.cancel import CancelToken
 from app.chat.runner import ChatEvent, ChatRunner, ChatTitled, MessageSaved, SourcesUsed
 from app.documents.embeddings import Embedder, embed_documents, embedding_model_path
@@ -125,8 +126,13 @@ class EngineController(QObject):
         self._embed_queue: list[int] = []  # document ids whose passages need vectors
         self._embed_job: Job | None = None
         self._load_job: Job | None = None
+        # The desktop's own API server serves this engine: every job here takes a turn
+        # with the model in the same line as API requests, so none runs llama.cpp at once.
+        self.host = ModelHost(store, engine=self.engine, desktop=True)
         # Every llama.cpp call runs on this one thread, in order.
-        self._thread = WorkerThread("hearth-engine", self)
+        self._thread = WorkerThread(
+            "hearth-engine", self, around=lambda: self.host.turn(always=True)
+        )
         self._idle_minutes = idle_unload_minutes
         self._idle_timer = QTimer(self)
         self._idle_timer.setInterval(30_000)

@@ -44,6 +44,7 @@ from app.models.starter import is_starter
 from app.remote.client import RemoteModel
 from app.units import format_bytes
 from resources import resource_path
+from ui.api_status import ApiController, ApiIndicator
 from ui.chat.controller import ChatController, ChatsController
 from ui.chat.page import ChatPage
 from ui.chat.settings_panel import ChatSettingsPanel
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.models = ModelsController(store, ctx.models_dir, offline=bool(ctx.setting("offline")))
         self.settings = SettingsController(store)
         self.documents = DocumentsController(store, self.engine)
+        self.api = ApiController(self.engine.host, store, self)
 
         # ---- pages
         self.sidebar = Sidebar(self.chats)
@@ -122,6 +124,7 @@ class MainWindow(QMainWindow):
         self._state = QSettings(str(ctx.paths.home / "ui-state.ini"), QSettings.Format.IniFormat)
         self._restore_state()
         self._reload_last_model()
+        self._apply_api_settings(at_start=True)
         self.models.start()
         self.documents.start()  # documents left unfinished by the last run go on
         self.engine.refresh_remote_models()  # their models join the picker when they answer
@@ -200,6 +203,8 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel("No model loaded")
         self.state_label = QLabel("Idle")
         self.memory_label = QLabel()
+        self.api_indicator = ApiIndicator(self.api)
+        bar.addPermanentWidget(self.api_indicator)
         for label in (self.state_label, self.memory_label, self.model_label):
             label.setObjectName("statusField")
             bar.addPermanentWidget(label)
@@ -509,6 +514,19 @@ class MainWindow(QMainWindow):
             self.chat_page.set_theme(theme)
         if "embedding_model" in changed:
             self.documents.start()  # passages without vectors from the new model get them
+        if any(name.startswith("api_") for name in changed):
+            self._apply_api_settings(at_start=False)
+
+    def _apply_api_settings(self, *, at_start: bool) -> None:
+        """Serve the API or not, as its settings say; a port in use is said in words (at
+        start in the status bar, after a change in Settings in a message)."""
+        problem = self.api.apply_settings()
+        if problem is None:
+            return
+        if at_start:
+            self.statusBar().showMessage(problem, 15_000)
+        else:
+            QMessageBox.warning(self, "The API could not start", problem)
 
     def shortcuts_dialog(self) -> ShortcutsDialog:
         """Every menu shortcut (read from the menus, so none is left out) and the other keys."""
@@ -599,6 +617,7 @@ class MainWindow(QMainWindow):
         """Save the window's state, stop answers and downloads (both resumable), free models."""
         self.save_state()
         self._memory_timer.stop()
+        self.api.shutdown()  # first: its answers stop, so the engine thread's turns come
         self.chats.shutdown()
         self.models.shutdown()
         self.documents.shutdown_and_wait()

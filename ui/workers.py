@@ -8,8 +8,10 @@ OpenMP team, instead of a new one for every pool thread that touches it).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -82,21 +84,33 @@ class Job(QObject):
 
 
 class _Executor(QObject):
+    def __init__(self, around: Callable[[], AbstractContextManager[Any]] | None) -> None:
+        super().__init__()
+        self._around = around or contextlib.nullcontext
+
     @Slot(object)
     def run(self, job: Job) -> None:
-        job.execute()
+        with self._around():
+            job.execute()
 
 
 class WorkerThread(QObject):
-    """A named background thread that runs submitted jobs one after another."""
+    """A named background thread that runs submitted jobs one after another, each inside
+    ``around()`` when given (the engine's: a turn with the model, shared with the API)."""
 
     _submit = Signal(object)
 
-    def __init__(self, name: str, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        parent: QObject | None = None,
+        *,
+        around: Callable[[], AbstractContextManager[Any]] | None = None,
+    ) -> None:
         super().__init__(parent)
         self._thread = QThread()
         self._thread.setObjectName(name)
-        self._executor = _Executor()
+        self._executor = _Executor(around)
         self._executor.moveToThread(self._thread)
         self._submit.connect(self._executor.run)
         self._jobs: set[Job] = set()

@@ -4,6 +4,11 @@ A ``ModelHost`` owns an ``Engine``. Requests take turns in arrival order (one an
 at a time, as the engine allows); at most ``max_waiting`` wait, and one more is told
 the queue is full (``QueueFull``, answered 503 with Retry-After). A request may name
 any chat model in the library: the host loads it when it is not the one in memory.
+
+The desktop wraps its own engine in a host with ``desktop=True``: the API then serves
+only the model the user has loaded in the app (it never loads or unloads one), and the
+desktop's own answers, loads and embedding jobs take the same turns, so GUI and API
+work queue together in arrival order and llama.cpp never runs two of them at once.
 """
 
 from __future__ import annotations
@@ -32,13 +37,28 @@ class UnknownModel(NotFoundError):
     """The request names a model the library does not have (or one that cannot chat)."""
 
 
+class ModelNotLoaded(HearthError):
+    """The desktop serves the model it has loaded, and none is."""
+
+
+DESKTOP_SESSION = ("hearth-api",)  # the KV-cache key of API answers in the desktop
+
+
 class ModelHost:
     def __init__(
-        self, store: Store, *, engine: Engine | None = None, max_waiting: int = 16
+        self,
+        store: Store,
+        *,
+        engine: Engine | None = None,
+        max_waiting: int = 16,
+        desktop: bool = False,
     ) -> None:
         self.store = store
         self.engine = engine or Engine()
         self.max_waiting = max_waiting
+        self.desktop = desktop
+        # The desktop keeps its chats' KV caches apart from the API's (one snapshot each).
+        self.session: object | None = DESKTOP_SESSION if desktop else None
         self._turn = threading.Condition()
         self._queue: list[object] = []  # tickets in arrival order; the first one runs
         self._embedder: Embedder | None = None
@@ -46,7 +66,42 @@ class ModelHost:
     def chat_models(self) -> list[ModelEntry]:
         return [m for m in self.store.list_models() if not is_embedding_entry(m)]
 
+    def served_models(self) -> list[ModelEntry]:
+        """The models a request may name: the library's chat models, or in the desktop
+        the one loaded there (none while none is)."""
+        if not self.desktop:
+            return self.chat_models()
+        loaded = self._desktop_entry()
+        return [loaded] if loaded is not None else []
+
+    def _desktop_entry(self) -> ModelEntry | None:
+        loaded = self.engine.loaded
+        if loaded is None:
+            return None
+        for entry in self.store.list_models():
+            if Path(entry.path) == Path(loaded.path):
+                return entry
+        return ModelEntry(id=0, path=str(loaded.path), name=loaded.name, size_bytes=0)
+
+    def _desktop_model(self, name: str | None) -> ModelEntry:
+        entry = self._desktop_entry()
+        if entry is None:
+            raise ModelNotLoaded(
+                "No model is loaded in Hearth. Load a model in the Hearth app (the desktop "
+                "serves the model it has loaded), then send the request again."
+            )
+        if name is not None and name not in (
+            entry.name, entry.path, Path(entry.path).name, Path(entry.path).stem,
+        ):  # fmt: skip
+            raise UnknownModel(
+                f"Hearth's desktop serves the model it has loaded, {entry.name!r}, not "
+                f"{name!r}. Load {name!r} in Hearth to use it, or ask for {entry.name!r}."
+            )
+        return entry
+
     def find(self, name: str) -> ModelEntry:
+        if self.desktop:
+            return self._desktop_model(name)
         for entry in self.chat_models():
             if name in (entry.name, entry.path, Path(entry.path).name, Path(entry.path).stem):
                 return entry
@@ -54,6 +109,8 @@ class ModelHost:
         raise UnknownModel(f"There is no chat model called {name!r} here (models: {known}).")
 
     def default_model(self) -> ModelEntry:
+        if self.desktop:
+            return self._desktop_model(None)
         loaded = self.engine.loaded
         models = self.chat_models()
         for entry in models:
@@ -76,17 +133,25 @@ class ModelHost:
         with self._turn:
             return len(self._queue)
 
+    def wait_queued(self, count: int, timeout: float) -> bool:
+        """Block until at least ``count`` turns are taken or waiting (a bench or a test
+        lines work up this way); False when ``timeout`` seconds pass first."""
+        with self._turn:
+            return self._turn.wait_for(lambda: len(self._queue) >= count, timeout)
+
     @contextmanager
-    def turn(self) -> Iterator[None]:
-        """Wait for this request's turn with the model (QueueFull when the line is full)."""
+    def turn(self, *, always: bool = False) -> Iterator[None]:
+        """Wait for this request's turn with the model (QueueFull when the line is full,
+        unless ``always``: the desktop's own work is never turned away)."""
         ticket = object()
         with self._turn:
-            if len(self._queue) > self.max_waiting:
+            if not always and len(self._queue) > self.max_waiting:
                 raise QueueFull(
                     f"{len(self._queue)} requests are already waiting for the model; "
                     "try again shortly."
                 )
             self._queue.append(ticket)
+            self._turn.notify_all()  # for wait_queued
             self._turn.wait_for(lambda: self._queue[0] is ticket)
         try:
             yield
@@ -96,7 +161,11 @@ class ModelHost:
                 self._turn.notify_all()
 
     def ready(self, entry: ModelEntry) -> None:
-        """Make ``entry`` the model in memory (call during the request's turn)."""
+        """Make ``entry`` the model in memory (call during the request's turn). The desktop
+        loads nothing: the model the request was given must still be the one loaded."""
+        if self.desktop:
+            self._desktop_model(entry.name)
+            return
         loaded = self.engine.loaded
         if loaded is not None and Path(loaded.path) == Path(entry.path):
             return
@@ -127,6 +196,8 @@ class ModelHost:
         return self._embedder.embed_texts(texts)
 
     def close(self) -> None:
-        self.engine.close()
+        """Free the models (the desktop's engine is the desktop's to close)."""
+        if not self.desktop:
+            self.engine.close()
         if self._embedder is not None:
             self._embedder.close()

@@ -2,7 +2,8 @@
 expect them, on Starlette and uvicorn.
 
 - ``GET /v1/models``, ``POST /v1/chat/completions`` (streamed as server-sent events
-  or not; ``response_format`` JSON held to by a grammar) and ``POST /v1/embeddings``
+  or not; ``response_format`` JSON held to by a grammar), ``POST /v1/completions``
+  (raw prompt text continued, no chat template) and ``POST /v1/embeddings``
   (the embedding model) in OpenAI's shape; ``POST /v1/messages`` (streamed events or not) in
   Anthropic's. Sampling fields, ``stop``, ``max_tokens``, ``seed``; usage reported.
 - Errors in each API's own shape with the status codes their clients act on: 401 a
@@ -13,11 +14,13 @@ expect them, on Starlette and uvicorn.
   stops its generation within a token.
 - Loopback by default; another address only with an API key (compared in constant
   time). CORS closed unless origins are allowed. Bodies limited in size.
+- Each request is recorded (``RecentRequests``) when it has been answered.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hmac
 import ipaddress
@@ -26,7 +29,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -37,12 +40,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from app.api.host import ModelHost, QueueFull, UnknownModel
+from app.api.host import ModelHost, ModelNotLoaded, QueueFull, UnknownModel
+from app.api.recent import RecentRequests, RequestRecord
 from app.cancel import CancelToken
 from app.engine.chat_format import Turn
 from app.engine.events import (
     ContextTooSmall,
     ContextTrimmed,
+    Event,
     GenerationDone,
     Sampling,
     TextDelta,
@@ -55,6 +60,7 @@ log = logging.getLogger(__name__)
 Dialect = Literal["openai", "anthropic"]
 MAX_BODY_BYTES = 4 << 20
 RETRY_AFTER_SECONDS = 5
+COMPLETION_MAX_TOKENS = 16  # /v1/completions without max_tokens writes this many, as OpenAI's
 
 
 class ApiError(Exception):
@@ -83,6 +89,7 @@ class ServerOptions:
     api_key: str | None = None
     cors_origins: list[str] = field(default_factory=list)
     max_body_bytes: int = MAX_BODY_BYTES
+    recent: RecentRequests | None = None  # where each answered request is recorded
 
 
 def check_bind(host: str, api_key: str | None) -> None:
@@ -99,25 +106,35 @@ def check_bind(host: str, api_key: str | None) -> None:
 
 
 # ------------------------------------------------------------------ one answer
+Writer = Callable[[CancelToken], Generator[Event, None, None]]
+
+
 class Run:
-    """One answer generated on its own thread during the request's turn; its events are
-    read from the event loop. ``cancel()`` stops it within a token."""
+    """One answer generated on its own thread during the request's turn by ``write`` (the
+    engine's generate or complete); its events are read from the event loop.
+    ``cancel()`` stops it within a token."""
 
     _END = object()
 
-    def __init__(self, host: ModelHost, entry: ModelEntry, turns: list[Turn], sampling: Sampling):
-        self.host, self.entry, self.turns, self.sampling = host, entry, turns, sampling
+    def __init__(self, host: ModelHost, entry: ModelEntry, write: Writer,
+                 running: set[Run] | None = None):  # fmt: skip
+        self.host, self.entry, self.write = host, entry, write
         self.token = CancelToken()
+        self.done: GenerationDone | None = None
+        self._running = running if running is not None else set()
         # Events cross to the event loop without a thread-pool hop per token.
         self.events: asyncio.Queue[object] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
         self.thread = threading.Thread(target=self._work, name="hearth-api-answer", daemon=True)
 
     def start(self) -> None:
+        self._running.add(self)
         self.thread.start()
 
     def _put(self, item: object) -> None:
-        self._loop.call_soon_threadsafe(self.events.put_nowait, item)
+        # RuntimeError: the server stopped and its loop is closed; nobody reads.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self.events.put_nowait, item)
 
     def cancel(self) -> None:
         self.token.cancel()
@@ -128,7 +145,7 @@ class Run:
                 if self.token.cancelled:
                     return
                 self.host.ready(self.entry)
-                answer = self.host.engine.generate(self.turns, self.sampling, cancel=self.token)
+                answer = self.write(self.token)
                 try:
                     for event in answer:
                         if isinstance(event, ContextTrimmed):  # an API answers all it was sent
@@ -140,12 +157,15 @@ class Run:
                                 "invalid_request_error",
                                 "context_length_exceeded",
                             )
+                        if isinstance(event, GenerationDone):
+                            self.done = event
                         self._put(event)
                 finally:
                     answer.close()
         except BaseException as exc:  # handed to the request, which answers in words
             self._put(exc)
         finally:
+            self._running.discard(self)
             self._put(self._END)
 
     async def next(self) -> object:
@@ -166,6 +186,8 @@ def _as_api_error(exc: BaseException) -> ApiError:
         return ApiError(503, str(exc), "server_error", "queue_full")
     if isinstance(exc, UnknownModel):
         return ApiError(404, str(exc), "invalid_request_error", "model_not_found")
+    if isinstance(exc, ModelNotLoaded):
+        return ApiError(400, str(exc), "invalid_request_error", "model_not_loaded")
     if isinstance(exc, ContextTooSmall):
         return ApiError(400, str(exc), "invalid_request_error", "context_length_exceeded")
     if isinstance(exc, HearthError):
@@ -218,12 +240,17 @@ def _number(body: dict[str, Any], name: str, kind: type, low: float, high: float
     return kind(value)
 
 
-def _sampling(host: ModelHost, body: dict[str, Any], *, stop_key: str, tokens_key: str) -> Sampling:
+def _sampling(host: ModelHost, body: dict[str, Any], *, stop_key: str, tokens_key: str,
+              max_tokens: int | None = None) -> Sampling:  # fmt: skip
+    """Sampling from the request, else the settings (``max_tokens``: the default length
+    instead of the setting's)."""
     values: dict[str, Any] = {
         name: host.store.get_setting(name)
         for name in ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "seed",
                      "max_tokens")
     }  # fmt: skip
+    if max_tokens is not None:
+        values["max_tokens"] = max_tokens
     bounds = (("temperature", float, 0, 5), ("top_p", float, 0, 1), ("min_p", float, 0, 1),
               ("top_k", int, 0, 100_000), ("repeat_penalty", float, 0.5, 2.5),
               ("seed", int, -1, 2**32 - 1))  # fmt: skip
@@ -282,8 +309,26 @@ def _finish(done: GenerationDone, dialect: Dialect) -> str:
 
 
 # ------------------------------------------------------------------ the app
+@dataclass
+class _Note:
+    """What a request's record needs to know, filled in as it is answered."""
+
+    model: str = ""
+    run: Run | None = None
+    prompt_tokens: int = 0
+
+    def tokens(self) -> tuple[int, int]:
+        done = self.run.done if self.run is not None else None
+        if done is not None:
+            return done.stats.prompt_tokens, done.stats.completion_tokens
+        return self.prompt_tokens, 0
+
+
 def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlette:
+    """The API's app. ``app.state.running`` holds the answers being written (stopping a
+    server cancels them)."""
     options = options or ServerOptions()
+    running: set[Run] = set()
 
     async def body_of(request: Request) -> dict[str, Any]:
         declared = request.headers.get("content-length")
@@ -316,29 +361,58 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
             raise ApiError(401, "A valid API key is needed (Authorization: Bearer KEY).",
                            "invalid_request_error", "invalid_api_key")  # fmt: skip
 
+    def record(request: Request, note: _Note, at: float, started: float, status: int) -> None:
+        if options.recent is None:
+            return
+        client = request.client
+        prompt, completion = note.tokens()
+        options.recent.add(RequestRecord(
+            at=at, client=f"{client.host}:{client.port}" if client else "", method=request.method,
+            endpoint=request.url.path, model=note.model, prompt_tokens=prompt,
+            completion_tokens=completion, duration_ms=(time.perf_counter() - started) * 1000,
+            status=status,
+        ))  # fmt: skip
+
     def endpoint(dialect: Dialect, handler: Callable[[Request], Any]) -> Callable[..., Any]:
         async def run(request: Request) -> Response:
+            at, started = time.time(), time.perf_counter()
+            note = request.state.note = _Note()
             try:
                 authorize(request)
                 result: Response = await handler(request)
-                return result
             except BaseException as exc:  # every failure answers in the API's words
                 if isinstance(exc, asyncio.CancelledError):
                     raise
-                return _error_response(_as_api_error(exc), dialect)
+                result = _error_response(_as_api_error(exc), dialect)
+            if isinstance(result, StreamingResponse):
+                body = result.body_iterator
+
+                async def recorded() -> AsyncIterator[Any]:
+                    try:
+                        async for piece in body:
+                            yield piece
+                    finally:
+                        record(request, note, at, started, result.status_code)
+
+                result.body_iterator = recorded()
+            else:
+                record(request, note, at, started, result.status_code)
+            return result
 
         return run
 
     async def models(_request: Request) -> Response:
         data = [{"id": m.name, "object": "model", "created": int(m.added_at),
                  "owned_by": "hearth", "context_length": host.context_length(m)}
-                for m in host.chat_models()]  # fmt: skip
+                for m in host.served_models()]  # fmt: skip
         return JSONResponse({"object": "list", "data": data})
 
     async def answer(request: Request, dialect: Dialect) -> Response:
         body = await body_of(request)
         name = body.get("model")
+        request.state.note.model = str(name or "")  # what was asked, until a model answers
         entry = host.find(str(name)) if name else host.default_model()
+        request.state.note.model = entry.name
         if dialect == "openai":
             turns = _turns(body.get("messages"))
             sampling = _sampling(host, body, stop_key="stop", tokens_key="max_tokens")
@@ -351,7 +425,8 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
             system = body.get("system")
             turns = _turns(body.get("messages"), _text(system, "system") if system else None)
             sampling = _sampling(host, body, stop_key="stop_sequences", tokens_key="max_tokens")
-        run = Run(host, entry, turns, sampling)
+        run = Run(host, entry, _generating(host, turns, sampling), running)
+        request.state.note.run = run
         run.start()
         first = await run.next()
         if isinstance(first, BaseException):
@@ -388,18 +463,70 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
             raise ApiError(400, "input must be a string or a non-empty list of strings.",
                            "invalid_request_error")  # fmt: skip
         name = body.get("model")
+        request.state.note.model = str(name or "")  # what was asked, until a model answers
         entry = host.embedding_model(str(name) if name else None)
+        request.state.note.model = entry.name
 
         def work() -> tuple[list[list[float]], int]:
             with host.turn():
                 return host.embed(entry, texts)
 
         vectors, tokens = await asyncio.to_thread(work)
+        request.state.note.prompt_tokens = tokens
         return JSONResponse({
             "object": "list", "model": entry.name,
             "data": [{"object": "embedding", "index": i, "embedding": v}
                      for i, v in enumerate(vectors)],
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        })  # fmt: skip
+
+    async def completions(request: Request) -> Response:
+        body = await body_of(request)
+        prompt = body.get("prompt")
+        if isinstance(prompt, list) and len(prompt) == 1:
+            prompt = prompt[0]
+        if not isinstance(prompt, str):
+            raise ApiError(400, "prompt must be a string (or a list of one string).",
+                           "invalid_request_error")  # fmt: skip
+        for many in ("n", "best_of"):
+            if body.get(many) not in (None, 1):
+                raise ApiError(400, f"{many}: Hearth writes one completion per request.",
+                               "invalid_request_error")  # fmt: skip
+        if body.get("logprobs") is not None:
+            raise ApiError(400, "logprobs are not supported.", "invalid_request_error")
+        if body.get("suffix"):
+            raise ApiError(400, "suffix (fill in the middle) is not supported.",
+                           "invalid_request_error")  # fmt: skip
+        name = body.get("model")
+        request.state.note.model = str(name or "")  # what was asked, until a model answers
+        entry = host.find(str(name)) if name else host.default_model()
+        request.state.note.model = entry.name
+        sampling = _sampling(host, body, stop_key="stop", tokens_key="max_tokens",
+                             max_tokens=COMPLETION_MAX_TOKENS)  # fmt: skip
+        echo = prompt if body.get("echo") else ""
+
+        def write(token: CancelToken) -> Generator[Event, None, None]:
+            return host.engine.complete(prompt, sampling, session=host.session, cancel=token)
+
+        run = Run(host, entry, write, running)
+        request.state.note.run = run
+        run.start()
+        first = await run.next()
+        if isinstance(first, BaseException):
+            raise first
+        ident = f"cmpl-{uuid.uuid4().hex[:24]}"
+        if body.get("stream"):
+            return StreamingResponse(
+                _completion_stream(run, first, ident, entry.name, echo),
+                media_type="text/event-stream", headers={"Cache-Control": "no-cache"},
+            )  # fmt: skip
+        text, done = await _collect(run, first)
+        return JSONResponse({
+            "id": ident, "object": "text_completion", "created": int(time.time()),
+            "model": entry.name,
+            "choices": [{"text": echo + text, "index": 0, "logprobs": None,
+                         "finish_reason": _finish(done, "openai")}],
+            "usage": _usage(done),
         })  # fmt: skip
 
     async def openai_chat(request: Request) -> Response:
@@ -411,6 +538,7 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
     routes = [
         Route("/v1/models", endpoint("openai", models), methods=["GET"]),
         Route("/v1/chat/completions", endpoint("openai", openai_chat), methods=["POST"]),
+        Route("/v1/completions", endpoint("openai", completions), methods=["POST"]),
         Route("/v1/embeddings", endpoint("openai", embeddings), methods=["POST"]),
         Route("/v1/messages", endpoint("anthropic", anthropic_messages), methods=["POST"]),
     ]
@@ -420,7 +548,16 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
             CORSMiddleware, allow_origins=options.cors_origins, allow_methods=["GET", "POST"],
             allow_headers=["authorization", "content-type", "x-api-key", "anthropic-version"],
         ))  # fmt: skip
-    return Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.running = running
+    return app
+
+
+def _generating(host: ModelHost, turns: list[Turn], sampling: Sampling) -> Writer:
+    def write(token: CancelToken) -> Generator[Event, None, None]:
+        return host.engine.generate(turns, sampling, session=host.session, cancel=token)
+
+    return write
 
 
 def _usage(done: GenerationDone) -> dict[str, int]:
@@ -492,6 +629,33 @@ async def _openai_stream(run: Run, first: object, ident: str, model: str) -> Asy
         yield _sse({"error": {"message": error.message, "type": error.kind, "code": error.code}})
     finally:
         run.cancel()  # a client that went away stops the answer within a token
+
+
+async def _completion_stream(
+    run: Run, first: object, ident: str, model: str, echo: str
+) -> AsyncIterator[bytes]:
+    created = int(time.time())
+
+    def chunk(text: str, finish: str | None = None, **extra: Any) -> bytes:
+        return _sse({"id": ident, "object": "text_completion", "created": created,
+                     "model": model,
+                     "choices": [{"text": text, "index": 0, "logprobs": None,
+                                  "finish_reason": finish}], **extra})  # fmt: skip
+
+    try:
+        if echo:
+            yield chunk(echo)
+        async for event in _events(run, first):
+            if isinstance(event, TextDelta) and event.text:
+                yield chunk(event.text)
+            elif isinstance(event, GenerationDone):
+                yield chunk("", _finish(event, "openai"), usage=_usage(event))
+        yield b"data: [DONE]\n\n"
+    except Exception as exc:  # headers are sent: the error goes in the stream
+        error = _as_api_error(exc)
+        yield _sse({"error": {"message": error.message, "type": error.kind, "code": error.code}})
+    finally:
+        run.cancel()
 
 
 async def _anthropic_stream(

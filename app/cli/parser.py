@@ -309,6 +309,9 @@ def _serve(commands: Any) -> None:
         "--cors", metavar="ORIGIN", action="append", default=[],
         help="a web page origin allowed to call the API (repeatable; none by default)",
     )  # fmt: skip
+    serve.add_argument(
+        "--quiet", action="store_true", help="no line per request answered (printed by default)"
+    )
     serve.set_defaults(handler="app.cli.serve:cmd_serve")
 
 

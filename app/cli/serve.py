@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from app.api.host import ModelHost
+from app.api.recent import RecentRequests, RequestRecord
 from app.api.server import ServerOptions, check_bind, serve
 from app.context import Context
 
@@ -14,7 +15,14 @@ def cmd_serve(ctx: Context, args: argparse.Namespace) -> int:
     host = ModelHost(ctx.store)
     entry = host.find(args.model) if args.model else host.default_model()
     host.ready(entry)
-    options = ServerOptions(api_key=args.api_key, cors_origins=list(args.cors))
+    recent = RecentRequests()
+    if not args.quiet:
+
+        def show(record: RequestRecord) -> None:
+            print(record.line(), flush=True)
+
+        recent.listen(show)
+    options = ServerOptions(api_key=args.api_key, cors_origins=list(args.cors), recent=recent)
 
     def ready(url: str) -> None:
         print(f"Serving {entry.name} at {url} (OpenAI and Anthropic APIs). Ctrl+C stops.",

@@ -535,12 +535,34 @@ class Engine:
         switching between chats. ``continue_text`` is a partial answer to extend.
         Raises EngineBusy at once if another generation is running.
         """
+        yield from self._one_at_a_time(
+            self._generate(turns, sampling or Sampling(), session, continue_text, cancel)
+        )
+
+    def complete(
+        self,
+        prompt: str,
+        sampling: Sampling | None = None,
+        *,
+        session: Hashable | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Generator[Event, None, None]:
+        """Stream a continuation of raw ``prompt`` text (no chat template, BOS added as the
+        model asks, special tokens written in it understood): TextDelta pieces of kind
+        "answer", then GenerationDone. Only ``sampling.stop`` strings stop it, besides the
+        end-of-generation token. ContextTooSmall when the prompt leaves no room to write.
+        Raises EngineBusy at once if another generation is running."""
+        yield from self._one_at_a_time(
+            self._complete(prompt, sampling or Sampling(), session, cancel)
+        )
+
+    def _one_at_a_time(self, events: Iterator[Event]) -> Generator[Event, None, None]:
         with self._lock:
             if self._busy:
                 raise EngineBusy("The model is still answering; stop it or wait for it to finish.")
             self._busy = True
         try:
-            yield from self._generate(turns, sampling or Sampling(), session, continue_text, cancel)
+            yield from events
         finally:
             self._cancel = None
             self._busy = False
@@ -564,13 +586,55 @@ class Engine:
             yield ContextTrimmed(dropped, len(tokens), loaded.n_ctx)
         yield ContextUsed(len(tokens), loaded.n_ctx)
         self._switch_session(llm, session)
-
-        max_tokens = min(sampling.max_tokens, loaded.n_ctx - len(tokens))
-        stops = tuple(s for s in (*prompt.stop, *sampling.stop) if s)
         splitter = ReasoningSplitter(
             prompt.reasoning_markers,
             start_in_reasoning=prompt.opens_in_reasoning(prompt_text),
         )
+        stops = tuple(s for s in (*prompt.stop, *sampling.stop) if s)
+        yield from self._write(llm, loaded, tokens, sampling, stops, splitter, token, started,
+                               dropped)  # fmt: skip
+
+    def _complete(
+        self,
+        text: str,
+        sampling: Sampling,
+        session: Hashable | None,
+        cancel: CancelToken | None,
+    ) -> Iterator[Event]:
+        llm, _, loaded = self._require()
+        token = cancel or CancelToken()
+        self._cancel = token
+        started = time.perf_counter()
+        tokens = self.tokenize_prompt(text)
+        if not tokens:
+            raise HearthError("The prompt is empty: give some text to continue.")
+        if len(tokens) >= loaded.n_ctx:
+            raise ContextTooSmall(
+                f"The prompt is too long for this model's context: it takes {len(tokens)} "
+                f"tokens, and the context holds {loaded.n_ctx} for the prompt and the answer "
+                "together. " + _shorten_advice(loaded)
+            )
+        yield ContextUsed(len(tokens), loaded.n_ctx)
+        self._switch_session(llm, session)
+        stops = tuple(s for s in sampling.stop if s)
+        yield from self._write(llm, loaded, tokens, sampling, stops, ReasoningSplitter(()),
+                               token, started, ())  # fmt: skip
+
+    def _write(
+        self,
+        llm: llama_cpp.Llama,
+        loaded: LoadedModel,
+        tokens: list[int],
+        sampling: Sampling,
+        stops: tuple[str, ...],
+        splitter: ReasoningSplitter,
+        token: CancelToken,
+        started: float,
+        dropped: tuple[int, ...],
+    ) -> Iterator[Event]:
+        """The generation loop ``generate`` and ``complete`` share: sample after ``tokens``
+        until the end token, a stop string, ``max_tokens``, a full context or a stop."""
+        max_tokens = min(sampling.max_tokens, loaded.n_ctx - len(tokens))
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         held = ""  # text held back while it could be the start of a stop string
         answer: list[str] = []

@@ -113,3 +113,22 @@ def test_text_pieces_are_joined_before_crossing_threads_and_nothing_is_lost() ->
     assert out[-1] == trimmed
     texts = [(e.kind, e.text) for e in out if isinstance(e, TextDelta)]
     assert texts == [("answer", "H"), ("answer", "ello"), ("reasoning", "hm"), ("answer", " world")]
+
+
+def test_every_engine_job_takes_a_turn_with_the_api(
+    controller: EngineController, store: Store, tiny_model: Path, qtbot: QtBot
+) -> None:
+    host = controller.host
+    assert host.desktop and host.engine is controller.engine
+    with qtbot.waitSignal(controller.modelLoaded, timeout=10_000):
+        controller.load(tiny_model, LoadOptions(n_ctx=512))
+    chat = store.create_chat()
+    with host.turn():  # an API request has the model
+        controller.send(chat.id, "Hello")
+        assert host.wait_queued(2, timeout=10), "the answer waits in the same line"
+        assert store.thread(chat.id) == [], "and has not started"
+    with qtbot.waitSignal(controller.generationDone, timeout=10_000) as done:
+        pass
+    assert done.args[0].answer and done.args[0].error is None
+    qtbot.waitUntil(lambda: not controller.busy, timeout=10_000)
+    assert store.thread(chat.id)[-1].content == done.args[0].answer

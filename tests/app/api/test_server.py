@@ -103,6 +103,50 @@ def test_a_streamed_chat_arrives_in_pieces_that_make_the_whole_answer(served: Se
     assert "".join(pieces) == whole and finish == "length"
 
 
+def test_a_raw_prompt_is_completed_streamed_and_not(served: Served, host: ModelHost) -> None:
+    client = oa(served)
+    reply = client.completions.create(model="tiny-llama", prompt="Once upon a time",
+                                      temperature=0.0, seed=1)  # fmt: skip
+    assert reply.object == "text_completion" and reply.model == "tiny-llama"
+    choice = reply.choices[0]
+    assert choice.text and choice.finish_reason == "length"
+    assert reply.usage is not None and reply.usage.completion_tokens == 16, "OpenAI's default"
+    raw = host.engine.tokenize_prompt("Once upon a time")  # no chat template around it
+    assert reply.usage.prompt_tokens == len(raw)
+    pieces, finish, usage = [], None, None
+    stream = client.completions.create(model="tiny-llama", prompt=["Once upon a time"],
+                                       temperature=0.0, seed=1, stream=True)  # fmt: skip
+    for chunk in stream:
+        assert chunk.object == "text_completion"
+        pieces.append(chunk.choices[0].text)
+        finish = chunk.choices[0].finish_reason or finish
+        usage = chunk.usage or usage
+    assert len([p for p in pieces if p]) > 1
+    assert "".join(pieces) == choice.text and finish == "length"
+    assert usage is not None and usage.completion_tokens == 16
+    stop = choice.text[2:4]
+    cut = client.completions.create(model="tiny-llama", prompt="Once upon a time", stop=[stop],
+                                    max_tokens=40, temperature=0.0)  # fmt: skip
+    assert cut.choices[0].finish_reason == "stop"
+    assert cut.choices[0].text == choice.text[: choice.text.index(stop)]
+    echoed = client.completions.create(model="tiny-llama", prompt="Once", echo=True,
+                                       max_tokens=3, temperature=0.0)  # fmt: skip
+    assert echoed.choices[0].text.startswith("Once")
+
+
+def test_completion_errors_are_those_of_chat(served: Served) -> None:
+    client = oa(served)
+    with pytest.raises(openai.BadRequestError, match="prompt is too long") as long:
+        client.completions.create(model="tiny-llama", prompt="word " * 3000)
+    assert long.value.code == "context_length_exceeded"
+    with pytest.raises(openai.NotFoundError, match="no chat model called 'davinci'"):
+        client.completions.create(model="davinci", prompt="Hi")
+    with pytest.raises(openai.BadRequestError, match="one completion per request"):
+        client.completions.create(model="tiny-llama", prompt="Hi", n=2)
+    with pytest.raises(openai.BadRequestError, match="prompt must be a string"):
+        client.completions.create(model="tiny-llama", prompt=[1, 2, 3])
+
+
 def test_json_schema_output_parses_and_follows_the_schema(served: Served) -> None:
     schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
     for seed in (1, 2, 3):

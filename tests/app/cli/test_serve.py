@@ -51,6 +51,7 @@ def test_serve_answers_an_openai_client_until_stopped(tmp_path: Path, tiny_model
         server.terminate()
         out, _ = server.communicate(timeout=30)
     assert f"Serving tiny-llama at http://127.0.0.1:{port}/v1" in out
+    assert "POST /v1/chat/completions 200 tiny-llama" in out, "a line per request"
 
 
 def test_serving_beyond_this_computer_without_a_key_is_refused(tmp_path: Path) -> None:

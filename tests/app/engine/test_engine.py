@@ -267,6 +267,36 @@ def test_generation_in_another_thread_reports_busy_here(engine: Engine, tiny_mod
     assert not engine.busy
 
 
+def test_a_raw_prompt_is_continued_without_the_chat_template(
+    engine: Engine, tiny_model: Path
+) -> None:
+    engine.load(tiny_model, LoadOptions(n_ctx=512))
+    prompt = "Once upon a time"
+    events, done = finish(engine.complete(prompt, GREEDY))
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == done.answer
+    assert all(e.kind == "answer" for e in events if isinstance(e, TextDelta))
+    assert done.answer and done.reasoning == ""
+    raw = engine.tokenize_prompt(prompt)  # with the BOS, and no template around it
+    templated = engine.tokenize_prompt(engine.render([{"role": "user", "content": prompt}]))
+    assert done.stats.prompt_tokens == len(raw) < len(templated)
+    assert finish(engine.complete(prompt, GREEDY))[1].answer == done.answer, "greedy: the same"
+    stop = done.answer[3:5]
+    cut = finish(engine.complete(prompt, Sampling(temperature=0.0, max_tokens=24, stop=(stop,))))
+    assert cut[1].stats.stop_reason == "stop_string"
+    assert cut[1].answer == done.answer[: done.answer.index(stop)]
+    assert not engine.busy
+
+
+def test_a_raw_prompt_longer_than_the_context_is_refused(engine: Engine, tiny_model: Path) -> None:
+    engine.load(tiny_model, LoadOptions(n_ctx=256))
+    with pytest.raises(ContextTooSmall, match="context holds 256"):
+        list(engine.complete("x " * 1000, GREEDY))
+    assert not engine.busy
+    short = finish(engine.complete("x " * 40, Sampling(temperature=0.0, max_tokens=1000)))[1]
+    assert short.stats.stop_reason in ("context_full", "eos")
+    assert short.stats.prompt_tokens + short.stats.completion_tokens <= 256
+
+
 # ----------------------------------------------------------------- overflow
 
 
