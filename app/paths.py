@@ -76,3 +76,19 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def write_atomically(path: Path, text: str, *, private: bool = False) -> None:
+    """Write ``text`` to ``path`` so that a crash leaves the old file whole (a ``.part``
+    beside it, then renamed over it); ``private`` makes it readable by the user only.
+    Raises OSError."""
+    partial = path.with_name(path.name + ".part")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    with os.fdopen(
+        os.open(partial, flags, 0o600 if private else 0o666), "w", encoding="utf-8"
+    ) as out:
+        out.write(text)
+    if private:
+        partial.chmod(0o600)  # a .part left by an older run may have had other modes
+    partial.replace(path)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import HearthError
+from app.paths import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -98,12 +99,7 @@ class Secrets:
         return data if isinstance(data, dict) else {}
 
     def _write(self, data: dict[str, Any]) -> None:
-        temp = self.file.with_name(self.file.name + ".tmp")
         try:
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(data, out)
-            temp.chmod(0o600)  # an old temp file may have had other modes
-            temp.replace(self.file)
+            write_atomically(self.file, json.dumps(data), private=True)
         except OSError as exc:
             raise HearthError(f"{self.file} could not be written: {exc.strerror or exc}") from None

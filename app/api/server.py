@@ -131,6 +131,15 @@ class Run:
         self._running.add(self)
         self.thread.start()
 
+    async def begin(self) -> object:
+        """Start the answer and wait for its first event (a failure before it is raised:
+        the request is answered with an error, not a stream)."""
+        self.start()
+        first = await self.next()
+        if isinstance(first, BaseException):
+            raise first
+        return first
+
     def _put(self, item: object) -> None:
         # RuntimeError: the server stopped and its loop is closed; nobody reads.
         with contextlib.suppress(RuntimeError):
@@ -427,10 +436,7 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
             sampling = _sampling(host, body, stop_key="stop_sequences", tokens_key="max_tokens")
         run = Run(host, entry, _generating(host, turns, sampling), running)
         request.state.note.run = run
-        run.start()
-        first = await run.next()
-        if isinstance(first, BaseException):
-            raise first
+        first = await run.begin()
         ident = f"{'chatcmpl' if dialect == 'openai' else 'msg'}-{uuid.uuid4().hex[:24]}"
         if body.get("stream"):
             events = _openai_stream if dialect == "openai" else _anthropic_stream
@@ -510,10 +516,7 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
 
         run = Run(host, entry, write, running)
         request.state.note.run = run
-        run.start()
-        first = await run.next()
-        if isinstance(first, BaseException):
-            raise first
+        first = await run.begin()
         ident = f"cmpl-{uuid.uuid4().hex[:24]}"
         if body.get("stream"):
             return StreamingResponse(

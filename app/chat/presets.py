@@ -14,6 +14,7 @@ from typing import Any
 
 from app.chat.params import chat_params
 from app.errors import HearthError
+from app.paths import write_atomically
 
 PRESETS_FILE = "presets.json"
 PRESETS_VERSION = 1
@@ -56,11 +57,8 @@ def save_presets(path: Path, presets: Mapping[str, Preset]) -> None:
             for name, p in sorted(presets.items(), key=lambda item: item[0].casefold())
         },
     }
-    partial = path.with_name(path.name + ".part")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
-        partial.replace(path)
+        write_atomically(path, json.dumps(payload, indent=2, ensure_ascii=False))
     except OSError as exc:
         raise HearthError(f"The presets could not be saved to {path} ({exc.strerror}).") from None
 

@@ -105,10 +105,18 @@ def _merged(sections: Iterable[Section], size: int) -> Iterator[list[Section]]:
 
 
 def title_only(section: Section) -> bool:
-    """A section that is nothing but its heading ("# Guide" before the first subsection)."""
+    """A section that is nothing but its heading ("# Guide" before the first subsection),
+    or nothing at all."""
     if not section.heading:
         return not section.text.strip()
-    return section.text.strip().lstrip("#").strip() == section.heading.rsplit(" > ", 1)[-1].strip()
+    return is_title_alone(section.text, section.heading)
+
+
+def is_title_alone(text: str, heading: str | None) -> bool:
+    """Whether ``text`` is only the last part of its heading path ("# Warranty")."""
+    if not heading:
+        return False
+    return text.strip().lstrip("#").strip() == heading.rsplit(" > ", 1)[-1].strip()
 
 
 def _common_heading(headings: list[str | None]) -> str | None:

@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from app.cancel import CancelToken
-from app.documents.chunking import ChunkDraft, chunk_sections, document_passages
+from app.documents.chunking import (
+    ChunkDraft,
+    chunk_sections,
+    document_passages,
+    is_title_alone,
+)
 from app.documents.extract import kind_for, open_document
 from app.errors import DocumentError, HearthError
 from app.paths import file_sha256
@@ -154,21 +159,16 @@ def passage_context(document_name: str, heading: str | None) -> str:
     return f"{words} > {heading}" if heading else words
 
 
-def _heading_only(draft: ChunkDraft) -> bool:
-    """A section with a title and nothing under it ("# Warranty" before its first "##"):
-    not a passage worth finding, and its shortness would rank it first in BM25."""
-    if not draft.heading:
-        return False
-    return draft.text.lstrip("#").strip() == draft.heading.rsplit(" > ", 1)[-1].strip()
-
-
 def worth_finding(drafts: Iterable[ChunkDraft]) -> Iterator[ChunkDraft]:
     """The passages worth a place in search, in order (the same every run, so that an
     interrupted run resumes by ordinal): not a title alone, not near-empty ("|", "1.",
     "hide"), not a copy of one already kept (a page's header repeated in its footer)."""
     seen: set[str] = set()
     for draft in drafts:
-        if _heading_only(draft) or len(_WORD_CHARS.findall(draft.text)) < MIN_WORD_CHARS:
+        if (
+            is_title_alone(draft.text, draft.heading)
+            or len(_WORD_CHARS.findall(draft.text)) < MIN_WORD_CHARS
+        ):
             continue
         key = " ".join(draft.text.lower().split())
         if key in seen:
