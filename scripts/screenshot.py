@@ -32,6 +32,7 @@ from app.store import MessageStats, SourceRecord, Store
 from tests.support.documents import make_pdf
 from tests.support.gguf_builder import TinyModelSpec, write_tiny_model
 from ui.application import build_window, create_application
+from ui.main_window import MainWindow
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 os.environ["HEARTH_NO_STARTER"] = "1"  # only the starter shot adds the starter model
@@ -312,6 +313,23 @@ def api_shots(app: QApplication, ctx: Context, chat_id: int) -> None:
     ctx.store.set_setting("api_server", False)
 
 
+def embedding_shot(app: QApplication, window: MainWindow) -> None:
+    """A document part-way through embedding: the row shows passages, rate and time left
+    (the meter's clock is staged so the shot does not wait for a real model)."""
+    from app.documents.embeddings import EmbedMeter
+
+    panel = window.chat_page.documents_panel
+    if panel is None or not panel.rows:
+        return
+    row = next(iter(panel.rows.values()))
+    ticks = iter([0.0, 28.0])
+    meter = EmbedMeter(1542, done=204, clock=lambda: next(ticks, 28.0))
+    meter.advance(540)
+    row.show_document(row.document, None, collection=None, embedding=meter)
+    settle(app, 300)
+    window.grab().save(str(OUT / "documents-embedding.png"))
+
+
 def main() -> int:
     shots = set(sys.argv[1:]) or {
         "first-launch", "first-launch-offline", "first-launch-starter", "chat",
@@ -419,6 +437,7 @@ def main() -> int:
                 settle(app, 300)
                 dialog.grab().save(str(OUT / "source-passage.png"))
                 dialog.close()
+            embedding_shot(app, window)
             window.shutdown()
             window.close()
         if "settings" in shots:

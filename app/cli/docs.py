@@ -11,11 +11,15 @@ from typing import Any
 
 from app.cli.parser import DEFAULT_COLLECTION
 from app.context import Context
+from app.documents.chunking import section_count
 from app.documents.embeddings import (
     Embedder,
+    EmbedMeter,
     embed_documents,
+    embedding_key,
     embedding_model_path,
     needs_vectors,
+    vector_state,
 )
 from app.documents.grounding import source_label
 from app.documents.ingest import AddResult, Indexer, add_paths, pending_documents
@@ -24,7 +28,6 @@ from app.errors import HearthError, NotFoundError
 from app.hardware import physical_cores
 from app.store import Collection, Document, SourceRecord, Store
 from app.terminal import print_json, table
-from app.units import format_duration
 
 
 def open_embedder(store: Store) -> Embedder | None:
@@ -65,21 +68,20 @@ def embed_with_progress(
     total = sum(store.chunk_count([d.id]) for d in stale)
     if not stale or total == 0:
         return 0
-    started = last = time.monotonic()
+    meter = EmbedMeter(total)
+    last = time.monotonic()
     finished = 0
     latest: dict[int, int] = {}  # document id -> its passages with vectors
     tty = sys.stderr.isatty()
     for step in embed_documents(store, embedder, stale):
         latest[step.document_id] = step.done
-        done = sum(latest.values())
+        meter.advance(sum(latest.values()))
         finished += step.done == step.total
         now = time.monotonic()
-        if quiet or (now - last < 1.0 and done < total):
+        if quiet or (now - last < 1.0 and meter.done < total):
             continue
         last = now
-        rate = done / max(now - started, 1e-6)
-        left = f"{format_duration((total - done) / rate)} left" if done < total else "done"
-        line = f"  embedding: {done:,}/{total:,} passages · {rate:,.0f}/s · {left}"
+        line = f"  embedding: {meter.text()}"
         print(("\r" + line.ljust(60)) if tty else line, end="" if tty else "\n",
               file=sys.stderr, flush=True)  # fmt: skip
     if tty and not quiet:
@@ -146,34 +148,58 @@ def _where(ctx: Context, document: Document) -> str:
     return ""
 
 
+def _length(document: Document, sections: int) -> str:
+    """A PDF's pages; for files without pages (HTML, Markdown, text) their sections."""
+    if document.pages:
+        return f"{document.pages} page{'s' if document.pages != 1 else ''}"
+    if sections:
+        return f"{sections} section{'s' if sections != 1 else ''}"
+    return ""
+
+
 def cmd_docs_list(ctx: Context, args: argparse.Namespace) -> int:
     documents = _scope(ctx, args)
     if documents is None:
         documents = ctx.store.list_documents()
-    if args.json:
-        print_json(
-            [
-                {**asdict(d), "where": _where(ctx, d), "passages": ctx.store.chunk_count([d.id])}
-                for d in documents
-            ]
+    model = embedding_model_path(ctx.store)
+    key = embedding_key(model) if model is not None else None
+    records = []
+    for d in documents:
+        state = vector_state(ctx.store, d, key) if key is not None else None
+        records.append(
+            {
+                **asdict(d),
+                "where": _where(ctx, d),
+                "passages": ctx.store.chunk_count([d.id]),
+                "sections": section_count(ctx.store.chunk_headings(d.id)),
+                "with_vectors": state.with_vectors if state else 0,
+                "vectors": state.label() if state else "none (no embedding model)",
+            }
         )
+    if args.json:
+        print_json(records)
         return 0
     if not documents:
         print("No documents yet. Add some with: hearth docs add FILE_OR_FOLDER")
         return 0
     rows = [
         [
-            str(d.id),
-            d.name,
-            d.status,
-            str(d.pages or ""),
-            str(ctx.store.chunk_count([d.id])),
-            _where(ctx, d),
-            d.error or "",
+            str(r["id"]),
+            r["name"],
+            r["status"],
+            _length(d, r["sections"]),
+            str(r["passages"]),
+            r["vectors"] if key is not None else "-",
+            r["where"],
+            r["error"] or "",
         ]
-        for d in documents
+        for d, r in zip(documents, records, strict=True)
     ]
-    print(table(rows, ["ID", "NAME", "STATUS", "PAGES", "PASSAGES", "IN", "PROBLEM"]))
+    print(table(rows, ["ID", "NAME", "STATUS", "LENGTH", "PASSAGES", "VECTORS", "IN", "PROBLEM"]))
+    if key is None:
+        print("No embedding model: documents are searched by keywords only.")
+    elif any(r["vectors"] != "all" and r["passages"] for r in records):
+        print("Some passages lack vectors from the embedding model: run `hearth docs index`.")
     return 0
 
 
@@ -189,9 +215,8 @@ def _scope(ctx: Context, args: argparse.Namespace) -> list[Document] | None:
 def cmd_docs_search(ctx: Context, args: argparse.Namespace) -> int:
     embedder = None if args.keywords_only else open_embedder(ctx.store)
     try:
-        passages = Searcher(ctx.store, embedder).search(
-            args.query, _scope(ctx, args), limit=args.limit
-        )
+        limit = args.limit or int(ctx.store.get_setting("document_passages"))
+        passages = Searcher(ctx.store, embedder).search(args.query, _scope(ctx, args), limit=limit)
     finally:
         if embedder is not None:
             embedder.close()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -108,7 +109,16 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
     entry = _library(ctx).import_file(Path(args.path), mode)
     verb = {"copy": "Copied", "move": "Moved", "link": "Linked"}[mode]
     print(f"{verb} {entry.name} into the library ({entry.path})")
+    _say_embedding_note(ctx, entry)
     return 0
+
+
+def _say_embedding_note(ctx: Context, entry: ModelEntry) -> None:
+    from app.documents.embeddings import new_embedding_model_note
+
+    note = new_embedding_model_note(ctx.store, entry)
+    if note:
+        print(note)
 
 
 def cmd_rm(ctx: Context, args: argparse.Namespace) -> int:
@@ -252,8 +262,10 @@ def cmd_pull(ctx: Context, args: argparse.Namespace) -> int:
     downloader = ctx.model_services().downloader  # a finished model joins the library
     names = shard_names(args.file)  # a part of a split model: fetch every part
     token = CancelToken()
+    first_dest = ""
     for name in names:
         download = downloader.plan(args.repo, name, args.revision)
+        first_dest = first_dest or download.dest_path
         if download.status == "done" and Path(download.dest_path).exists():
             print(f"{name}: already downloaded ({download.dest_path})")
             continue
@@ -273,6 +285,8 @@ def cmd_pull(ctx: Context, args: argparse.Namespace) -> int:
             return 130
         print(file=sys.stderr)
     print(f"Done: {args.repo} {args.file} is in the library.")
+    with contextlib.suppress(NotFoundError):  # not in the library: the download said why
+        _say_embedding_note(ctx, ctx.store.find_model(first_dest))
     return 0
 
 

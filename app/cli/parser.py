@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from app import __version__
 from app.paths import HOME_ENV
+from app.settings import declaration
 
 if TYPE_CHECKING:
     from app.context import Context
@@ -244,7 +245,14 @@ def _docs(commands: Any) -> None:
         sub = cmds.add_parser(name, help=text)
         if name == "search":
             sub.add_argument("query")
-            sub.add_argument("-k", "--limit", type=int, default=5, help="passages to show")
+            sub.add_argument(
+                "-k",
+                "--limit",
+                type=int,
+                metavar="N",
+                help="passages to show (default: the document_passages setting, "
+                f"{declaration('document_passages').default} unless changed; answers use as many)",
+            )
             sub.add_argument(
                 "--keywords-only", action="store_true", help="skip the embedding model"
             )

@@ -136,6 +136,18 @@ def _common_heading(headings: list[str | None]) -> str | None:
     return " > ".join(common) or None
 
 
+def section_count(headings: Iterable[str | None]) -> int:
+    """How many sections passages with these heading paths cover: a shared passage's
+    heading ("Guide > Install · Usage") names two."""
+    sections: set[tuple[str, str]] = set()
+    for heading in headings:
+        if not heading:
+            continue
+        parent, _, own = heading.rpartition(" > ")
+        sections.update((parent, part) for part in own.split(" · "))
+    return len(sections)
+
+
 def split_text(text: str, *, size: int, overlap: int) -> Iterator[tuple[int, int]]:
     """(start, end) spans of the chunks of one text; see `chunk_sections`."""
     last = len(text.rstrip())

@@ -4,7 +4,8 @@ keeping every document's vectors in step with the model the user chose."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from app.documents.ingest import passage_context
 from app.engine.engine import Engine
 from app.engine.events import LoadOptions
 from app.errors import HearthError, NotFoundError
-from app.store import Chunk, Document, Store
+from app.models.library import is_embedding_entry
+from app.store import Chunk, Document, ModelEntry, Store
+from app.units import format_duration
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +87,60 @@ def embedding_model_path(store: Store) -> Path | None:
         ) from None
 
 
+@dataclass(frozen=True)
+class VectorState:
+    """How many of a document's passages can be found by meaning with the current model."""
+
+    passages: int
+    with_vectors: int
+    outdated: bool  # its vectors came from another model or passage form
+
+    @property
+    def complete(self) -> bool:
+        return not self.outdated and self.with_vectors == self.passages
+
+    def label(self) -> str:
+        if self.outdated:
+            return "outdated"
+        if self.complete:
+            return "all"
+        return f"{self.with_vectors:,}/{self.passages:,}"
+
+
+def vector_state(store: Store, document: Document, key: str) -> VectorState:
+    """Where ``document``'s vectors stand against the model stamped ``key``."""
+    outdated = document.embedding_model not in (None, key)
+    with_vectors = 0 if outdated else store.embedded_count(document.id)
+    return VectorState(store.chunk_count([document.id]), with_vectors, outdated)
+
+
+def documents_needing_vectors(store: Store, key: str) -> list[Document]:
+    """Ready documents whose passages lack vectors from the model stamped ``key``."""
+    return [
+        d for d in store.list_documents() if d.status == "ready" and needs_vectors(store, d, key)
+    ]
+
+
+def new_embedding_model_note(store: Store, entry: ModelEntry) -> str | None:
+    """What a user who just added ``entry`` to the library should know about documents:
+    whether it is now the model they are searched with, and whether the documents already
+    indexed need `hearth docs index` to be found by meaning. None for a chat model."""
+    if not is_embedding_entry(entry):
+        return None
+    chosen = str(store.get_setting("embedding_model")).strip()
+    if chosen != entry.name:
+        return (
+            f"{entry.name} is an embedding model. Documents are searched with {chosen}; "
+            f"to use this one instead: hearth settings set embedding_model {entry.name!r}"
+        )
+    waiting = documents_needing_vectors(store, embedding_key(Path(entry.path)))
+    note = f"Documents will now be searched by meaning with {entry.name} (embedding_model)."
+    if waiting:
+        count = f"{len(waiting)} document{'s' if len(waiting) != 1 else ''}"
+        note += f" {count} added before need vectors from it: run `hearth docs index`."
+    return note
+
+
 class Embedder:
     """An embedding model loaded in its own engine (beside the chat model)."""
 
@@ -126,6 +183,46 @@ class EmbedProgress:
     name: str
     done: int
     total: int
+
+
+class EmbedMeter:
+    """How an embedding run is going: passages done of all, the rate since the meter
+    started, and the time left at that rate (the CLI's progress line, the documents panel)."""
+
+    def __init__(self, total: int, *, done: int = 0, clock: Callable[[], float] = time.monotonic):
+        self.total = total
+        self.done = done
+        self._clock = clock
+        self._started = clock()
+        self._done_at_start = done
+
+    def advance(self, done: int) -> None:
+        """Passages now done in all (not how many more)."""
+        self.done = min(done, self.total)
+
+    @property
+    def rate(self) -> float | None:
+        """Passages per second since the meter started; None before any was timed."""
+        elapsed = self._clock() - self._started
+        made = self.done - self._done_at_start
+        return made / elapsed if made > 0 and elapsed > 0 else None
+
+    @property
+    def seconds_left(self) -> float | None:
+        rate = self.rate
+        return (self.total - self.done) / rate if rate else None
+
+    def text(self, *, unit: bool = True) -> str:
+        """ "340/1,542 passages · 12/s · 1:40 left" (the rate and time once known)."""
+        parts = [f"{self.done:,}/{self.total:,}" + (" passages" if unit else "")]
+        rate = self.rate
+        if rate is not None:
+            parts.append(f"{rate:,.0f}/s" if rate >= 10 else f"{rate:,.1f}/s")
+        if self.done >= self.total:
+            parts.append("done")
+        elif self.seconds_left is not None:
+            parts.append(f"{format_duration(self.seconds_left)} left")
+        return " · ".join(parts)
 
 
 def embed_documents(

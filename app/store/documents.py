@@ -160,6 +160,23 @@ class DocumentStore(ChatStore):
         return int(row[0])
 
     @locked
+    def embedded_count(self, document_id: int) -> int:
+        """Passages of this document that have a vector."""
+        row = self.db.execute(
+            "SELECT count(*) FROM chunks WHERE document_id = ? AND embedding IS NOT NULL",
+            [document_id],
+        ).fetchone()
+        return int(row[0])
+
+    @locked
+    def chunk_headings(self, document_id: int) -> list[str | None]:
+        """The distinct heading paths of this document's passages."""
+        rows = self.db.execute(
+            "SELECT DISTINCT heading FROM chunks WHERE document_id = ?", [document_id]
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    @locked
     def chunk_chars(self, document_ids: list[int]) -> int:
         """Characters in all passages of these documents (overlaps counted twice)."""
         if not document_ids:

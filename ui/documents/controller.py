@@ -12,7 +12,15 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from app.cancel import CancelToken
-from app.documents.embeddings import embedding_key, embedding_model_path, needs_vectors
+from app.documents.embeddings import (
+    EmbedMeter,
+    EmbedProgress,
+    VectorState,
+    embedding_key,
+    embedding_model_path,
+    needs_vectors,
+    vector_state,
+)
 from app.documents.ingest import AddResult, Indexer, IndexProgress, add_paths, pending_documents
 from app.errors import HearthError
 from app.store import Collection, Document, Store
@@ -63,7 +71,8 @@ class DocumentsController(QObject):
         self._index_jobs: dict[int, Job] = {}  # document id → its indexing job
         self._progress: dict[int, IndexProgress] = {}
         self._removing: set[int] = set()
-        engine.embedProgress.connect(self.embedProgress.emit)
+        self._embedding: dict[int, EmbedMeter] = {}  # document id → its embedding run
+        engine.embedProgress.connect(self._on_embed_progress)
 
     # ------------------------------------------------------------------ reads
     def chat_documents(self, chat_id: int) -> list[Document]:
@@ -79,6 +88,25 @@ class DocumentsController(QObject):
     def progress_of(self, document_id: int) -> IndexProgress | None:
         """The latest progress of a document being indexed now (None when not running)."""
         return self._progress.get(document_id) if document_id in self._index_jobs else None
+
+    def embedding_of(self, document_id: int) -> EmbedMeter | None:
+        """How far the document's embedding has got (None when it is not being embedded)."""
+        return self._embedding.get(document_id)
+
+    def vectors_of(self, document: Document) -> VectorState | None:
+        """Whether the document can be found by meaning yet (None: no embedding model)."""
+        path = self._embedding_path()
+        return vector_state(self._store, document, embedding_key(path)) if path else None
+
+    def _on_embed_progress(self, step: EmbedProgress) -> None:
+        meter = self._embedding.get(step.document_id)
+        if meter is None or meter.total != step.total:
+            # The first batch seen starts the clock: the rate counts from its end.
+            meter = self._embedding[step.document_id] = EmbedMeter(step.total, done=step.done)
+        meter.advance(step.done)
+        if step.done >= step.total:
+            self._embedding.pop(step.document_id, None)
+        self.embedProgress.emit(step)
 
     def is_indexing(self, document_id: int | None = None) -> bool:
         if document_id is None:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.documents.embeddings import EmbedMeter, EmbedProgress, VectorState
 from app.documents.ingest import IndexProgress
 from app.store import Collection, Document, SourceRecord
 from ui.documents.controller import DocumentsController, kind_text
@@ -243,8 +244,17 @@ class DocumentRow(QFrame):
         self.show_document(document, None, collection=None)
 
     def show_document(
-        self, document: Document, progress: IndexProgress | None, *, collection: str | None
+        self,
+        document: Document,
+        progress: IndexProgress | None,
+        *,
+        collection: str | None,
+        embedding: EmbedMeter | None = None,
+        vectors: VectorState | None = None,
     ) -> None:
+        """Show the document's state: indexing with its progress, failed with why, or ready,
+        and then whether it is still being embedded (passages, rate, time left) or waits
+        for it, when an embedding model is chosen."""
         self.document = document
         self._name = document.name
         self._elide_name()
@@ -259,6 +269,10 @@ class DocumentRow(QFrame):
             state = f"Failed: {error}"
         elif status == "ready":
             state = "Ready" + (f" · in {collection}" if collection else "")
+            if embedding is not None:
+                state += f" · embedding {embedding.text(unit=False)}"
+            elif vectors is not None and not vectors.complete and vectors.passages:
+                state += " · by keywords until embedded"
         elif status == "indexing":
             state = "Indexing…"
             if progress is not None and progress.total:
@@ -268,11 +282,17 @@ class DocumentRow(QFrame):
             state = "Queued"
         self.state = status
         self.state_label.setText(state)
-        self.state_label.setToolTip(error or state)
+        tip = error or state
+        if status == "ready" and embedding is not None:
+            tip = f"Found by keywords now, by meaning once embedded: {embedding.text()}"
+        self.state_label.setToolTip(tip)
         self.state_label.setProperty("state", status)
         repolish(self.state_label)
         indexing = status == "indexing"
-        self.progress.setVisible(indexing)
+        self.progress.setVisible(indexing or (status == "ready" and embedding is not None))
+        if status == "ready" and embedding is not None and embedding.total:
+            self.progress.setRange(0, 100)
+            self.progress.setValue(round(100 * embedding.done / embedding.total))
         if indexing:
             if progress is not None and progress.total:
                 self.progress.setRange(0, 100)
@@ -374,6 +394,7 @@ class DocumentsPanel(QFrame):
 
         controller.documentsChanged.connect(self.refresh)
         controller.progress.connect(self._progress)
+        controller.embedProgress.connect(self._embed_progress)
         controller.problems.connect(self.show_problems)
         controller.collectionsChanged.connect(self._refresh_collections)
 
@@ -430,8 +451,13 @@ class DocumentsPanel(QFrame):
             else:
                 row = existing
             collection = names.get(document.collection_id) if document.collection_id else None
+            ready = document.status == "ready"
             row.show_document(
-                document, self.controller.progress_of(document.id), collection=collection
+                document,
+                self.controller.progress_of(document.id),
+                collection=collection,
+                embedding=self.controller.embedding_of(document.id),
+                vectors=self.controller.vectors_of(document) if ready else None,
             )
         count = len(documents)
         self.title_label.setText(f"Documents · {count}" if count else "Documents")
@@ -535,6 +561,20 @@ class DocumentsPanel(QFrame):
             self.controller.detach(self.chat_id, collection_id)
 
     # -------------------------------------------------------------- progress
+    def _embed_progress(self, step: EmbedProgress) -> None:
+        row = self.rows.get(step.document_id)
+        if row is None:
+            return
+        names = {c.id: c.name for c in self._collections}
+        document = row.document
+        row.show_document(
+            document,
+            None,
+            collection=names.get(document.collection_id) if document.collection_id else None,
+            embedding=self.controller.embedding_of(document.id),
+            vectors=None if step.done < step.total else self.controller.vectors_of(document),
+        )
+
     def _progress(self, step: IndexProgress) -> None:
         row = self.rows.get(step.document_id)
         if row is None:

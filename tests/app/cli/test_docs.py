@@ -118,13 +118,67 @@ def test_index_gives_vectors_to_documents_added_before_the_embedding_model(
 
     home = tmp_path / "home"
     notes = tmp_path / "notes.md"
-    notes.write_text("# Notes\n\n## Cat\n\nMittens has her vaccination every March.")
+    notes.write_text(
+        "# Notes\n\n## Cat\n\nMittens has her vaccination every March.\n\n"
+        "## Dog\n\nRex is walked twice a day along the canal.\n"
+    )
     assert hearth(home, "docs", "add", str(notes)).returncode == 0
     keywords = json.loads(hearth(home, "docs", "search", "kitty jabs", "--json").stdout)
     assert keywords == []  # no shared word: keyword search cannot find it
-    assert hearth(home, "models", "import", str(minilm_path()), "--link").returncode == 0
+    listed = hearth(home, "docs", "list")
+    assert "2 sections" in listed.stdout  # Markdown has no pages: its sections are counted
+    assert "searched by keywords only" in listed.stdout
+
+    imported = hearth(home, "models", "import", str(minilm_path()), "--link")
+    assert imported.returncode == 0, imported.stderr
+    name = json.loads(hearth(home, "models", "list", "--json").stdout)[0]["name"]
+    assert f"Documents will now be searched by meaning with {name}" in imported.stdout
+    assert "1 document added before need vectors from it: run `hearth docs index`" in (
+        imported.stdout
+    )
+    waiting = json.loads(hearth(home, "docs", "list", "--json").stdout)[0]
+    assert (waiting["status"], waiting["vectors"], waiting["with_vectors"]) == ("ready", "0/1", 0)
+    assert "run `hearth docs index`" in hearth(home, "docs", "list").stdout
+
     indexed = hearth(home, "docs", "index")
     assert indexed.returncode == 0, indexed.stderr
     assert "1 documents given vectors by all-MiniLM-L6-v2-f16.gguf" in indexed.stdout
+    done = json.loads(hearth(home, "docs", "list", "--json").stdout)[0]
+    assert (done["vectors"], done["with_vectors"], done["sections"]) == ("all", 1, 2)
     found = json.loads(hearth(home, "docs", "search", "kitty jabs", "--json").stdout)
     assert found[0]["name"] == "notes.md" and found[0]["dense_rank"] == 1
+
+
+def test_search_shows_as_many_passages_as_answers_use_unless_told(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("\n\n".join(f"Shelf {i} holds the blue jars. " * 40 for i in range(12)))
+    assert hearth(home, "docs", "add", str(notes)).returncode == 0
+    helped = hearth(home, "docs", "search", "--help").stdout
+    assert "default: the document_passages setting, 6" in " ".join(helped.split())
+
+    def shown(*args: str) -> int:
+        return len(json.loads(hearth(home, "docs", "search", "blue jars", "--json", *args).stdout))
+
+    assert shown() == 6
+    assert shown("-k", "3") == 3
+    assert hearth(home, "settings", "set", "document_passages", "8").returncode == 0
+    assert shown() == 8
+
+
+def test_a_second_embedding_model_is_named_but_not_switched_to(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.support.minilm import minilm_path
+
+    home = tmp_path / "home"
+    other = tmp_path / "other-minilm.gguf"
+    shutil.copyfile(minilm_path(), other)
+    assert hearth(home, "models", "import", str(minilm_path()), "--link").returncode == 0
+    first = json.loads(hearth(home, "settings", "get", "embedding_model", "--json").stdout)
+    second = hearth(home, "models", "import", str(other), "--link")
+    assert second.returncode == 0, second.stderr
+    assert f"Documents are searched with {first['value']}" in second.stdout
+    assert "hearth settings set embedding_model 'other-minilm'" in second.stdout
+    kept = json.loads(hearth(home, "settings", "get", "embedding_model", "--json").stdout)
+    assert kept == first

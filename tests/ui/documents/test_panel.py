@@ -402,8 +402,15 @@ def test_ready_documents_are_embedded_on_the_engine_thread(
     from tests.support.minilm import minilm_path
 
     store.set_setting("embedding_model", str(minilm_path()))
+    monkeypatch.setattr("app.documents.embeddings._BATCH", 4)  # several batches per file
     threads: set[str] = set()
     original = Embedder.embed_passages
+    seen: list[str] = []  # the PDF's row, after each batch
+
+    def watch(step: object) -> None:
+        seen.append(row_states(page).get("report.pdf", ""))
+
+    documents.embedProgress.connect(watch)
 
     def recording(self: Embedder, texts: list[str], cancel: object = None) -> list[list[float]]:
         threads.add(QThread.currentThread().objectName())
@@ -422,6 +429,13 @@ def test_ready_documents_are_embedded_on_the_engine_thread(
     qtbot.waitUntil(embedded, timeout=TIMEOUT)
     qtbot.waitUntil(lambda: not engine.embedding_pending, timeout=TIMEOUT)
     assert threads == {"hearth-engine"}
+    pdf = next(d for d in store.chat_documents(chat.id) if d.name == "report.pdf")
+    total = store.chunk_count([pdf.id])
+    assert total > 8, "the test needs several batches"
+    during = [text for text in seen if "embedding" in text]
+    assert during[0].startswith(f"Ready · embedding 4/{total}")
+    assert any("/s" in text and "left" in text for text in during)  # rate and time once known
+    assert row_states(page)["report.pdf"] == "Ready"  # found by meaning now: nothing to add
     page.send("Where is the lamp?")
     qtbot.waitUntil(lambda: not engine.busy, timeout=TIMEOUT)
     assert store.thread(chat.id)[-1].status == "done"
@@ -449,3 +463,25 @@ def test_a_missing_embedding_model_is_reported_and_answers_use_keywords(
     assert answer.status == "done"
     assert answer.meta["documents_mode"] == "retrieval"
     assert store.message_sources(answer.id)[0].page == 3
+
+
+def test_a_ready_row_says_when_it_is_found_by_keywords_only_until_embedded(
+    documents: DocumentsController, store: Store, tmp_path: Path, qtbot: QtBot
+) -> None:
+    from app.documents.embeddings import VectorState
+    from ui.documents.panel import DocumentRow, DocumentsPanel
+
+    panel = DocumentsPanel(documents)
+    qtbot.addWidget(panel)
+    notes = _write(tmp_path / "notes.md", "# Notes\n\nThe lamp stays on the river stone.\n")
+    document = store.update_document(
+        add_paths(store, [notes], chat_id=store.create_chat("c").id).added[0].id, status="ready"
+    )
+    row = DocumentRow(panel, document)
+    qtbot.addWidget(row)
+    row.show_document(document, None, collection=None, vectors=VectorState(10, 3, False))
+    assert row.state_label.text() == "Ready · by keywords until embedded"
+    row.show_document(document, None, collection=None, vectors=VectorState(10, 10, True))
+    assert row.state_label.text() == "Ready · by keywords until embedded"  # another model's
+    row.show_document(document, None, collection=None, vectors=VectorState(10, 10, False))
+    assert row.state_label.text() == "Ready"
