@@ -16,7 +16,12 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.api.host import ModelHost
 from app.cancel import CancelToken
 from app.chat.runner import ChatEvent, ChatRunner, ChatTitled, MessageSaved, SourcesUsed
-from app.documents.embeddings import Embedder, embed_documents, embedding_model_path
+from app.documents.embeddings import (
+    Embedder,
+    embed_documents,
+    embedder_for,
+    embedding_model_path,
+)
 from app.documents.grounding import Grounder
 from app.documents.search import Searcher
 from app.engine.engine import Engine
@@ -413,7 +418,7 @@ class EngineController(QObject):
         if path is None:
             self._set_embedder(None, None, key=key)
             return None
-        embedder = Embedder(path)
+        embedder = embedder_for(self._store, path)
         try:
             embedder.embed_query("hearth")  # loads it: a broken file fails here, not mid-answer
         except (HearthError, OSError, RuntimeError, ValueError) as exc:

@@ -187,12 +187,12 @@ class ModelHost:
 
     def embed(self, entry: ModelEntry, texts: list[str]) -> tuple[list[list[float]], int]:
         """Vectors for ``texts`` and the tokens they took (call during the request's turn)."""
-        from app.documents.embeddings import Embedder
+        from app.documents.embeddings import embedder_for
 
         if self._embedder is None or self._embedder.path != Path(entry.path):
             if self._embedder is not None:
                 self._embedder.close()
-            self._embedder = Embedder(Path(entry.path))
+            self._embedder = embedder_for(self.store, Path(entry.path))
         return self._embedder.embed_texts(texts)
 
     def close(self) -> None:

@@ -16,6 +16,7 @@ from app.documents.embeddings import (
     Embedder,
     EmbedMeter,
     embed_documents,
+    embedder_for,
     embedding_key,
     embedding_model_path,
     needs_vectors,
@@ -33,7 +34,7 @@ from app.terminal import print_json, table
 def open_embedder(store: Store) -> Embedder | None:
     """The user's embedding model, ready to load, or None for keyword search only."""
     path = embedding_model_path(store)
-    return Embedder(path) if path is not None else None
+    return embedder_for(store, path) if path is not None else None
 
 
 def index_documents(

@@ -15,6 +15,7 @@ from app.cancel import CancelToken
 from app.documents.ingest import passage_context
 from app.engine.engine import Engine
 from app.engine.events import LoadOptions
+from app.engine.precision import full_precision_copy
 from app.errors import HearthError, NotFoundError
 from app.models.library import is_embedding_entry
 from app.store import Chunk, Document, ModelEntry, Store
@@ -114,6 +115,16 @@ def vector_state(store: Store, document: Document, key: str) -> VectorState:
     return VectorState(store.chunk_count([document.id]), with_vectors, outdated)
 
 
+def working_copies(store: Store) -> Path:
+    """Where embedding models' fast working copies live: the data home's cache."""
+    return Path(store.path).parent / "cache" / "embedders"
+
+
+def embedder_for(store: Store, path: Path, *, engine: Engine | None = None) -> Embedder:
+    """The embedding model at ``path`` as the app runs it (with its fast working copy)."""
+    return Embedder(path, engine=engine, copies=working_copies(store))
+
+
 def documents_needing_vectors(store: Store, key: str) -> list[Document]:
     """Ready documents whose passages lack vectors from the model stamped ``key``."""
     return [
@@ -144,17 +155,27 @@ def new_embedding_model_note(store: Store, entry: ModelEntry) -> str | None:
 class Embedder:
     """An embedding model loaded in its own engine (beside the chat model)."""
 
-    def __init__(self, path: Path, *, engine: Engine | None = None) -> None:
+    def __init__(
+        self, path: Path, *, engine: Engine | None = None, copies: Path | None = None
+    ) -> None:
+        """``copies``: a folder for a full-precision working copy of the model, which
+        embeds about twice as fast on CPUs (app.engine.precision); None runs the file."""
         self.path = path
         self.name = path.name
         self.key = embedding_key(path)
         self.engine = engine or Engine(state_cache_bytes=0)
         self.query_prefix, self.passage_prefix = prefixes_for(self.name)
+        self._copies = copies
+        self._weights: Path | None = None  # the file loaded: the copy or the model itself
 
     def _ensure_loaded(self) -> None:
+        if self._weights is None:
+            copy = full_precision_copy(self.path, self._copies) if self._copies else None
+            self._weights = copy or self.path
         loaded = self.engine.loaded
-        if loaded is None or Path(loaded.path) != self.path:
-            self.engine.load(self.path, LoadOptions(embedding=True, n_ctx=2048, n_batch=2048))
+        if loaded is None or Path(loaded.path) != self._weights:
+            options = LoadOptions(embedding=True, n_ctx=2048, n_batch=2048, flash_attn=True)
+            self.engine.load(self._weights, options)
 
     def embed_passages(
         self, texts: Sequence[str], cancel: CancelToken | None = None

@@ -112,7 +112,7 @@ def _release_native_callbacks() -> None:
             _ggml_base.ggml_log_set(no_callback, None)
 
 
-def _install_llama_log() -> None:
+def route_llama_log() -> None:
     """Send llama.cpp's own log lines to our log instead of stderr."""
     global _log_callback_ref, _ggml_base
     if _log_callback_ref is not None:
@@ -245,7 +245,7 @@ class Engine:
     """One loaded model and the controls around it. Thread-safe."""
 
     def __init__(self, *, state_cache_bytes: int | None = None) -> None:
-        _install_llama_log()  # first: loading the CPU kernels below logs which one it took
+        route_llama_log()  # first: loading the CPU kernels below logs which one it took
         llama_build()  # a build that loads its CPU kernels on demand loads them now
         self._llm: llama_cpp.Llama | None = None
         self._prompt: ChatPrompt | None = None
@@ -748,20 +748,21 @@ class Engine:
 
     # ------------------------------------------------------------ embeddings
     def embed(
-        self, texts: Sequence[str], *, batch_size: int = 16, cancel: CancelToken | None = None
+        self, texts: Sequence[str], *, cancel: CancelToken | None = None
     ) -> list[list[float]]:
-        """Normalised embeddings for ``texts``, computed ``batch_size`` at a time."""
+        """Normalised embeddings for ``texts``, one text per llama.cpp call: texts packed
+        into one batch attend over the whole batch (llama.cpp masks the rest), which
+        measured slower than one at a time (bench/results/embedding.md)."""
         llm, _, _ = self._require()
         if not llm.context_params.embeddings:
             raise HearthError("This model was not loaded for embeddings")
         vectors: list[list[float]] = []
         with self._exclusive("embedding"):
-            for start in range(0, len(texts), batch_size):
+            for text in texts:
                 if cancel is not None and cancel.cancelled:
                     raise LoadCancelled("Embedding was cancelled")
-                batch = list(texts[start : start + batch_size])
-                result = llm.embed(batch, normalize=True, truncate=True)
-                vectors.extend([float(x) for x in row] for row in result)
+                result = llm.embed([text], normalize=True, truncate=True)
+                vectors.append([float(x) for x in result[0]])
         return vectors
 
 

@@ -330,10 +330,10 @@ def test_a_message_too_long_for_the_context_is_explained(engine: Engine, tiny_mo
 # --------------------------------------------------------------- embeddings
 
 
-def test_embeddings_are_batched_normalised_and_stable(engine: Engine, tiny_model: Path) -> None:
+def test_embeddings_are_normalised_and_stable(engine: Engine, tiny_model: Path) -> None:
     engine.load(tiny_model, LoadOptions(n_ctx=256, embedding=True))
     texts = ["a cat", "a dog", "the stock market", "a cat"]
-    vectors = engine.embed(texts, batch_size=2)
+    vectors = engine.embed(texts)
     assert len(vectors) == 4 and all(len(v) == 64 for v in vectors)
     for v in vectors:
         assert sum(x * x for x in v) == pytest.approx(1.0, rel=1e-3)
