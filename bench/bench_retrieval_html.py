@@ -53,7 +53,7 @@ from check_html_questions import (  # noqa: E402
 from check_html_questions import ROOT as DOCS  # noqa: E402
 
 from app.documents import search  # noqa: E402
-from app.documents.embeddings import Embedder, embed_documents  # noqa: E402
+from app.documents.embeddings import Embedder, embed_documents, embedder_for  # noqa: E402
 from app.documents.ingest import Indexer, add_paths  # noqa: E402
 from app.documents.search import Searcher  # noqa: E402
 from app.hardware import cpu_info  # noqa: E402
@@ -365,7 +365,7 @@ def main() -> None:
                 f"{ix['share_duplicated']:.1%} duplicated, {ix['ingest_seconds']} s; evidence "
                 f"in no passage of its gold page: {ix['evidence_unreachable'] or 'none'}"
             )
-            embedder = Embedder(minilm_path())
+            embedder = embedder_for(store, minilm_path())  # as the app runs it
             try:
                 run["embedding"] = embed(store, embedder, ix["collection_id"])
                 run["total_index_seconds"] = round(
