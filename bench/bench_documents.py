@@ -337,7 +337,13 @@ def write_report(data: dict[str, Any]) -> None:
     lines += [
         "",
         f"Hearth ships keyword weight {search.KEYWORD_WEIGHT} and meaning weight "
-        f"{search.DENSE_WEIGHT} (reciprocal rank fusion, k = {search.RRF_K}); file names and "
+        f"{search.DENSE_WEIGHT} ("
+        + (
+            "convex: the two scores scaled to 0..1 and mixed"
+            if search.FUSION == "convex"
+            else f"reciprocal rank fusion, k = {search.RRF_K}"
+        )
+        + "); file names and "
         f"headings count {search.CONTEXT_WEIGHT}x as much as passage text in BM25 "
         "('text alone' leaves them out). From "
         f"{search.PRUNE_FROM_PASSAGES:,} passages on, question words found in more than "

@@ -55,7 +55,7 @@ from check_html_questions import ROOT as DOCS  # noqa: E402
 from app.documents import search  # noqa: E402
 from app.documents.embeddings import Embedder, embed_documents, embedder_for  # noqa: E402
 from app.documents.ingest import Indexer, add_paths  # noqa: E402
-from app.documents.search import Searcher  # noqa: E402
+from app.documents.search import Fusion, Searcher  # noqa: E402
 from app.hardware import cpu_info  # noqa: E402
 from app.store import Store  # noqa: E402
 from tests.support.minilm import minilm_path  # noqa: E402
@@ -65,11 +65,15 @@ TOP = 5
 SHORT_CHARS = 50
 SHIPPED = "fusion as shipped"
 KINDS = ("terms", "plain")
-# Other fusions for the table: (label, keyword weight, meaning weight).
+# Other fusions for the table: (label, keyword weight, meaning weight); "fused" rows are
+# reciprocal rank fusion, "convex" rows mix the scaled scores (Searcher's fusion="convex").
 VARIANTS: list[tuple[str, float, float]] = [
     ("fused 1:1", 1.0, 1.0),
     ("fused 1:0.5", 1.0, 0.5),
     ("fused 0.3:1", 0.3, 1.0),
+    ("convex 0.5:0.5", 0.5, 0.5),
+    ("convex 0.3:0.7", 0.3, 0.7),
+    ("convex 0.2:0.8", 0.2, 0.8),
 ]
 
 
@@ -183,12 +187,15 @@ def modes(store: Store, embedder: Embedder) -> list[tuple[str, Callable[[], Sear
         (SHIPPED, lambda: Searcher(store, embedder)),
     ]
     for label, kw, dense in VARIANTS:
-        out.append((label, fused(store, embedder, kw, dense)))
+        fusion: Fusion = "convex" if label.startswith("convex") else "rrf"
+        out.append((label, fused(store, embedder, kw, dense, fusion)))
     return out
 
 
-def fused(store: Store, embedder: Embedder, kw: float, dense: float) -> Callable[[], Searcher]:
-    return lambda: Searcher(store, embedder, keyword_weight=kw, dense_weight=dense)
+def fused(
+    store: Store, embedder: Embedder, kw: float, dense: float, fusion: Fusion = "rrf"
+) -> Callable[[], Searcher]:
+    return lambda: Searcher(store, embedder, keyword_weight=kw, dense_weight=dense, fusion=fusion)
 
 
 def evaluate(
@@ -288,8 +295,9 @@ def write_report(data: dict[str, Any]) -> None:
                 continue
             name = mode
             if mode == SHIPPED:
-                name += f" (kw {runs[label]['shipped']['keyword_weight']}, "
-                name += f"meaning {runs[label]['shipped']['dense_weight']})"
+                shipped = runs[label]["shipped"]
+                name += f" ({shipped.get('fusion', 'rrf')}, kw {shipped['keyword_weight']}, "
+                name += f"meaning {shipped['dense_weight']})"
             if "error" in row:
                 lines.append(f"| {name} | {label} | {row['error']} | | | | | |")
                 continue
@@ -351,6 +359,7 @@ def main() -> None:
             "keyword_weight": getattr(search, "KEYWORD_WEIGHT", "?"),
             "dense_weight": getattr(search, "DENSE_WEIGHT", "?"),
             "rrf_k": getattr(search, "RRF_K", "?"),
+            "fusion": getattr(search, "FUSION", "rrf"),
             "context_weight": getattr(search, "CONTEXT_WEIGHT", "?"),
         },
     }

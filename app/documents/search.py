@@ -3,6 +3,7 @@ fused with search by meaning (embeddings) when the user has an embedding model."
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,10 +11,13 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from app.documents.ingest import passage_context
+from app.errors import HearthError
 from app.store import Chunk, Document, Store
 
-if TYPE_CHECKING:  # the caller brings the embedder; searching by keywords needs no llama.cpp
+if TYPE_CHECKING:  # the caller brings the models; searching by keywords needs no llama.cpp
     from app.documents.embeddings import Embedder
+    from app.documents.rerank import Reranker
 
 # Words that say nothing about where an answer is. FTS5 ANDs terms by default, which finds
 # nothing for most questions asked in a user's own words; we OR the meaningful ones and let
@@ -30,20 +34,26 @@ STOPWORDS = frozenset(
     whats hows thing things something anything someone""".split()  # noqa: SIM905
 )
 
+log = logging.getLogger(__name__)
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
-# How keyword and meaning results are combined. "rrf", reciprocal rank fusion: score =
-# sum(weight / (K + rank)). "convex": the two scores, each scaled to 0..1 over the
-# candidates, mixed by the weights. Chosen by bench/bench_documents.py and
-# bench/bench_retrieval_html.py (see their results).
+# How keyword and meaning results are combined. "convex": the two scores, each scaled to
+# 0..1 over the candidates, mixed by the weights, so a passage only keywords found can
+# still lead when it matches well. "rrf", reciprocal rank fusion: score =
+# sum(weight / (K + rank)), where such a passage can never outrank the meaning side's
+# top 50. Convex 0.3:0.7 measured best or equal best on both benchmark corpora
+# (bench/results/documents.md, bench/results/retrieval_html.md).
 Fusion = Literal["rrf", "convex"]
-FUSION: Fusion = "rrf"
+FUSION: Fusion = "convex"
 RRF_K = 60
-KEYWORD_WEIGHT = 0.5
+KEYWORD_WEIGHT = 0.3
 # BM25 weight of a passage's file name and heading path against its text (1.0).
 CONTEXT_WEIGHT = 1.0
-DENSE_WEIGHT = 1.0
+DENSE_WEIGHT = 0.7
 _CANDIDATES = 50
+# With a reranker, this many of the best fused passages are read again with the question.
+RERANK_CANDIDATES = 20
 
 
 # On a large index, words found in more than this share of all passages are left out of
@@ -79,6 +89,7 @@ class Passage:
     score: float
     keyword_rank: int | None = None  # 1-based rank in keyword search, None if not found
     dense_rank: int | None = None  # 1-based rank in search by meaning
+    fused_rank: int | None = None  # 1-based rank before the reranker reordered them
 
 
 class _Vectors:
@@ -135,9 +146,12 @@ class Searcher:
         context_weight: float = CONTEXT_WEIGHT,
         prune_from: int = PRUNE_FROM_PASSAGES,
         fusion: Fusion = FUSION,
+        reranker: Reranker | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
+        self.reranker = reranker
+        self.reranker_problem: str | None = None  # why the reranker was set aside, in words
         self.keyword_weight = keyword_weight
         self.dense_weight = dense_weight
         self.context_weight = context_weight
@@ -172,8 +186,23 @@ class Searcher:
                 scores[chunk_id] = scores.get(chunk_id, 0.0) + self.dense_weight / (RRF_K + rank)
         else:
             scores = self._convex(keyword, dense_ranks, similarity)
-        best = sorted(scores, key=lambda c: (-scores[c], c))[:limit]
+        wanted = max(limit, RERANK_CANDIDATES) if self.reranker is not None else limit
+        best = sorted(scores, key=lambda c: (-scores[c], c))[:wanted]
         chunks = {c.id: c for c in self.store.get_chunks(best)}
+        fused_ranks = {c: rank for rank, c in enumerate(best, 1)}
+        best = [c for c in best if c in chunks]
+        if self.reranker is not None and len(best) > 1:
+            try:
+                scores = self._reranked(question, [chunks[c] for c in best], by_id)
+                best = sorted(best, key=lambda c: (-scores[c], fused_ranks[c]))
+            except (HearthError, OSError, RuntimeError, ValueError) as exc:
+                # The answer goes on in search order; the reranker is not tried again.
+                self.reranker_problem = (
+                    f"The reranker {self.reranker.name} cannot be used ({exc}); passages are "
+                    "given in search order"
+                )
+                log.warning("%s", self.reranker_problem)
+                self.reranker = None
         return [
             Passage(
                 chunk=chunks[c],
@@ -181,10 +210,21 @@ class Searcher:
                 score=round(scores[c], 6),
                 keyword_rank=keyword_ranks.get(c),
                 dense_rank=dense_ranks.get(c),
+                fused_rank=fused_ranks[c],
             )
-            for c in best
-            if c in chunks
+            for c in best[:limit]
         ]
+
+    def _reranked(
+        self, question: str, chunks: list[Chunk], by_id: dict[int, Document]
+    ) -> dict[int, float]:
+        """The reranker's score of each passage, read with where it is (file, headings)."""
+        assert self.reranker is not None
+        texts = [
+            f"{passage_context(by_id[c.document_id].name, c.heading)}\n\n{c.text}" for c in chunks
+        ]
+        values = self.reranker.scores(question, texts)
+        return {c.id: value for c, value in zip(chunks, values, strict=True)}
 
     def _match(self, question: str) -> str:
         terms = keyword_terms(question)
