@@ -201,6 +201,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Documents",
     ),
     Setting(
+        "reranker_model", "str", "", "Reranker",
+        "A GGUF reranker from your library (its name or path), such as jina-reranker or "
+        "bge-reranker. With one, the passages found are read again with the question and "
+        "the best put first; without one, search order is kept.",
+        "Documents",
+    ),
+    Setting(
         "document_max_mb", "int", 200, "Largest document (MB)",
         "Files bigger than this are refused when added to a chat.",
         "Documents", minimum=1, maximum=10_000,

@@ -330,10 +330,42 @@ def embedding_shot(app: QApplication, window: MainWindow) -> None:
     window.grab().save(str(OUT / "documents-embedding.png"))
 
 
+def models_shot(app: QApplication, ctx: Context) -> None:
+    """The Models page against a local stand-in hub with a few GGUF repositories: the
+    suggested chat, embedding and reranker models above the search results."""
+    from tests.support.fake_hub import FakeHub
+
+    tiny = write_tiny_model(Path(tempfile.mkdtemp()) / "tiny.gguf", TinyModelSpec())
+    online = os.environ.get("HF_ENDPOINT")
+    with FakeHub() as hub:
+        repos = {
+            "Qwen/Qwen3-0.6B-GGUF": 91_000,
+            "unsloth/gemma-3-1b-it-GGUF": 64_000,
+            "bartowski/Llama-3.2-3B-Instruct-GGUF": 52_000,
+        }
+        for repo, downloads in repos.items():
+            hub.add_model(repo, {"model-Q4_K_M.gguf": tiny.read_bytes()}, downloads=downloads)
+        os.environ["HF_ENDPOINT"] = hub.url
+        try:
+            window = build_window(ctx, app)
+            window.resize(1280, 800)
+            window.show()
+            window.show_models()
+            settle(app, 1500)
+            window.grab().save(str(OUT / "models-browser.png"))
+            window.shutdown()
+            window.close()
+        finally:
+            if online is None:
+                os.environ.pop("HF_ENDPOINT", None)
+            else:
+                os.environ["HF_ENDPOINT"] = online
+
+
 def main() -> int:
     shots = set(sys.argv[1:]) or {
         "first-launch", "first-launch-offline", "first-launch-starter", "chat",
-        "chat-settings", "documents", "file-dialog", "settings", "remote", "api",
+        "chat-settings", "documents", "file-dialog", "settings", "remote", "api", "models",
     }  # fmt: skip
     OUT.mkdir(parents=True, exist_ok=True)
     app = create_application()
@@ -350,6 +382,9 @@ def main() -> int:
             window.grab().save(str(OUT / "first-launch.png"))
             window.shutdown()
             window.close()
+
+        if "models" in shots:
+            models_shot(app, ctx)
 
         if "first-launch-offline" in shots:
             online = os.environ.get("HF_ENDPOINT")

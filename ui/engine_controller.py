@@ -23,6 +23,7 @@ from app.documents.embeddings import (
     embedding_model_path,
 )
 from app.documents.grounding import Grounder
+from app.documents.rerank import Reranker, reranker_for, reranker_model_path
 from app.documents.search import Searcher
 from app.engine.engine import Engine
 from app.engine.events import (
@@ -127,6 +128,9 @@ class EngineController(QObject):
         # before each use (None: keyword search only).
         self._embedder: Embedder | None = None
         self._embedder_key: str | None = None
+        self._reranker: Reranker | None = None
+        self._reranker_key: str | None = None
+        self._reranker_problem: str | None = None
         self._embedder_problem: str | None = None
         self._embed_queue: list[int] = []  # document ids whose passages need vectors
         self._embed_job: Job | None = None
@@ -306,6 +310,7 @@ class EngineController(QObject):
         def events(token: CancelToken) -> Iterator[ChatEvent]:
             if chat_id is not None and self._store.chat_documents(chat_id):
                 self._refresh_embedder()  # search by meaning when the user has a model
+                self._refresh_reranker()
             return batched_text(make(token))
 
         job = Job.from_generator(events)
@@ -334,6 +339,7 @@ class EngineController(QObject):
 
     def _finished(self) -> None:
         self._job = None
+        self._report_reranker()
         self.busyChanged.emit(False)
         self._pump_embedding()
 
@@ -433,6 +439,29 @@ class EngineController(QObject):
         self._set_embedder(embedder, None, key=key)
         return embedder
 
+    def _refresh_reranker(self) -> None:
+        """Rank passages with the reranker the user chose (engine thread): it loads at its
+        first question; one that cannot be used is set aside by the searcher, in words."""
+        problem: str | None = None
+        try:
+            path = reranker_model_path(self._store)
+        except HearthError as exc:
+            path, problem = None, str(exc)
+        key = str(path) if path is not None else (problem or "")
+        if key != self._reranker_key:
+            if self._reranker is not None:
+                self._reranker.close()
+            self._reranker = reranker_for(self._store, path) if path is not None else None
+            self._reranker_key = key
+            self.searcher.reranker = self._reranker
+            self.searcher.reranker_problem = problem
+
+    def _report_reranker(self) -> None:
+        problem = self.searcher.reranker_problem
+        if problem is not None and problem != self._reranker_problem:
+            self.embeddingProblem.emit(problem)
+        self._reranker_problem = problem
+
     def _set_embedder(self, embedder: Embedder | None, problem: str | None, *, key: str) -> None:
         if self._embedder is not None and self._embedder is not embedder:
             self._embedder.close()
@@ -455,6 +484,8 @@ class EngineController(QObject):
         def close(_token: CancelToken, _report: Callable[[Any], None]) -> None:
             if self._embedder is not None:
                 self._embedder.close()
+            if self._reranker is not None:
+                self._reranker.close()
             self.engine.close()
 
         unload = Job.from_function(close)

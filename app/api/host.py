@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from app.chat.runner import load_options_for
 from app.engine.engine import Engine
 from app.errors import HearthError, NotFoundError
-from app.models.library import is_embedding_entry
+from app.models.library import is_embedding_entry, is_reranker_entry
 from app.store import ModelEntry, Store
 
 if TYPE_CHECKING:
@@ -173,7 +173,11 @@ class ModelHost:
 
     def embedding_model(self, name: str | None) -> ModelEntry:
         """The embedding model a request names, else the one documents use."""
-        models = [m for m in self.store.list_models() if is_embedding_entry(m)]
+        models = [
+            m
+            for m in self.store.list_models()
+            if is_embedding_entry(m) and not is_reranker_entry(m)
+        ]
         wanted = name or str(self.store.get_setting("embedding_model") or "")
         for entry in models:
             if not wanted or wanted in (entry.name, Path(entry.path).name, Path(entry.path).stem):

@@ -24,6 +24,7 @@ from app.cli.presets import find_preset
 from app.context import Context
 from app.documents.grounding import Grounder, source_label
 from app.documents.ingest import add_paths
+from app.documents.rerank import open_reranker
 from app.documents.search import Searcher
 from app.engine.engine import Engine
 from app.engine.events import ContextTrimmed, GenerationDone, TextDelta
@@ -72,8 +73,13 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
             require_ready(store.chat_documents(chat.id), added)
         if args.collection:
             store.attach_collection(chat.id, require_collection(store, args.collection).id)
+        searcher = Searcher(store, embedder, reranker=open_reranker(store))
         if remote is not None:
-            runner = ChatRunner(store, remote, grounder=Grounder(store, Searcher(store, embedder)))
+            runner = ChatRunner(
+                store,
+                remote,
+                grounder=Grounder(store, searcher),
+            )
             sampling = sampling_for(store, chat, _overrides(args))
             if args.prompt is not None:
                 return _one_answer(runner, chat.id, args.prompt, sampling, args.json, args.model)
@@ -96,7 +102,11 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
         loaded = engine.load(path, options)
         if loaded.context_note:
             print(f"[{loaded.context_note}]", file=sys.stderr)
-        runner = ChatRunner(store, engine, grounder=Grounder(store, Searcher(store, embedder)))
+        runner = ChatRunner(
+            store,
+            engine,
+            grounder=Grounder(store, searcher),
+        )
         sampling = sampling_for(store, chat, _overrides(args))
         if args.prompt is not None:
             return _one_answer(runner, chat.id, args.prompt, sampling, args.json, loaded.name)

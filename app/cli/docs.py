@@ -24,6 +24,7 @@ from app.documents.embeddings import (
 )
 from app.documents.grounding import source_label
 from app.documents.ingest import AddResult, Indexer, add_paths, pending_documents
+from app.documents.rerank import open_reranker
 from app.documents.search import Searcher
 from app.errors import HearthError, NotFoundError
 from app.hardware import physical_cores
@@ -215,12 +216,17 @@ def _scope(ctx: Context, args: argparse.Namespace) -> list[Document] | None:
 
 def cmd_docs_search(ctx: Context, args: argparse.Namespace) -> int:
     embedder = None if args.keywords_only else open_embedder(ctx.store)
+    reranker = None if args.keywords_only else open_reranker(ctx.store)
     try:
         limit = args.limit or int(ctx.store.get_setting("document_passages"))
-        passages = Searcher(ctx.store, embedder).search(args.query, _scope(ctx, args), limit=limit)
+        searcher = Searcher(ctx.store, embedder, reranker=reranker)
+        passages = searcher.search(args.query, _scope(ctx, args), limit=limit)
+        if searcher.reranker_problem:
+            print(searcher.reranker_problem, file=sys.stderr)
     finally:
-        if embedder is not None:
-            embedder.close()
+        for model in (embedder, reranker):
+            if model is not None:
+                model.close()
     records: list[dict[str, Any]] = [
         {
             "rank": rank,
@@ -235,6 +241,7 @@ def cmd_docs_search(ctx: Context, args: argparse.Namespace) -> int:
             "text": p.chunk.text,
             "keyword_rank": p.keyword_rank,
             "dense_rank": p.dense_rank,
+            "fused_rank": p.fused_rank,
         }
         for rank, p in enumerate(passages, 1)
     ]

@@ -254,7 +254,9 @@ def _docs(commands: Any) -> None:
                 f"{declaration('document_passages').default} unless changed; answers use as many)",
             )
             sub.add_argument(
-                "--keywords-only", action="store_true", help="skip the embedding model"
+                "--keywords-only",
+                action="store_true",
+                help="skip the embedding model and the reranker",
             )
         scope = sub.add_mutually_exclusive_group()
         scope.add_argument("--collection", metavar="NAME", help="only this collection")

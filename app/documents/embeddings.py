@@ -17,7 +17,7 @@ from app.engine.engine import Engine
 from app.engine.events import LoadOptions
 from app.engine.precision import full_precision_copy
 from app.errors import HearthError, NotFoundError
-from app.models.library import is_embedding_entry
+from app.models.library import is_embedding_entry, is_reranker_entry
 from app.store import Chunk, Document, ModelEntry, Store
 from app.units import format_duration
 
@@ -136,6 +136,16 @@ def new_embedding_model_note(store: Store, entry: ModelEntry) -> str | None:
     """What a user who just added ``entry`` to the library should know about documents:
     whether it is now the model they are searched with, and whether the documents already
     indexed need `hearth docs index` to be found by meaning. None for a chat model."""
+    if is_reranker_entry(entry):
+        ranking = str(store.get_setting("reranker_model")).strip()
+        if ranking == entry.name:
+            return (
+                f"Passages found in documents will now be ranked by {entry.name} (reranker_model)."
+            )
+        return (
+            f"{entry.name} is a reranker. Passages are ranked by {ranking}; to use this one "
+            f"instead: hearth settings set reranker_model {entry.name!r}"
+        )
     if not is_embedding_entry(entry):
         return None
     chosen = str(store.get_setting("embedding_model")).strip()

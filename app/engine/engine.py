@@ -765,6 +765,58 @@ class Engine:
                 vectors.append([float(x) for x in result[0]])
         return vectors
 
+    def rank(
+        self, query: str, documents: Sequence[str], *, cancel: CancelToken | None = None
+    ) -> list[float]:
+        """How well each document answers ``query``, by a reranker model (llama.cpp's rank
+        pooling: a cross-encoder reads the query and the document together). Higher is
+        better. The pair is laid out as llama.cpp's server does: the model's own "rerank"
+        template when it has one, else [BOS] query [EOS] [SEP] document [EOS]."""
+        llm, _, _ = self._require()
+        raw: Any = llm  # the binding's batch and context helpers are untyped
+        if int(raw.pooling_type()) != llama_lib.LLAMA_POOLING_TYPE_RANK:
+            name = self.loaded.name if self.loaded else "This model"
+            raise HearthError(f"{name} is not a reranker")
+        scores: list[float] = []
+        with self._exclusive("ranking"):
+            for document in documents:
+                if cancel is not None and cancel.cancelled:
+                    raise LoadCancelled("Ranking was cancelled")
+                tokens = _rank_tokens(llm, query, document)
+                raw._batch.reset()
+                raw._batch.add_sequence(tokens, 0, True)
+                raw._ctx.kv_cache_clear()
+                raw._ctx.decode(raw._batch)
+                scores.append(float(llama_lib.llama_get_embeddings_seq(raw._ctx.ctx, 0)[0]))
+            raw._ctx.kv_cache_clear()
+            raw.reset()
+        return scores
+
+
+def _rank_tokens(llm: llama_cpp.Llama, query: str, document: str) -> list[int]:
+    """The tokens of one (query, document) pair for a reranker, cut to fit its batch."""
+    limit = llm.n_batch
+    template = llama_lib.llama_model_chat_template(llm.model, b"rerank")
+    if template:
+        prompt = template.decode("utf-8", errors="replace")
+        prompt = prompt.replace("{query}", query).replace("{document}", document)
+        return llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)[:limit]
+    vocab = llama_lib.llama_model_get_vocab(llm.model)
+    eos = llama_lib.llama_vocab_eos(vocab)
+    if eos == llama_lib.LLAMA_TOKEN_NULL:
+        eos = llama_lib.llama_vocab_sep(vocab)
+    head: list[int] = []
+    if llama_lib.llama_vocab_get_add_bos(vocab):
+        head.append(llama_lib.llama_vocab_bos(vocab))
+    head += llm.tokenize(query.encode("utf-8"), add_bos=False)[: limit // 4]
+    if llama_lib.llama_vocab_get_add_eos(vocab):
+        head.append(eos)
+    if llama_lib.llama_vocab_get_add_sep(vocab):
+        head.append(llama_lib.llama_vocab_sep(vocab))
+    tail = [eos] if llama_lib.llama_vocab_get_add_eos(vocab) else []
+    room = limit - len(head) - len(tail)
+    return head + llm.tokenize(document.encode("utf-8"), add_bos=False)[:room] + tail
+
 
 def _cached_prefix(llm: llama_cpp.Llama, tokens: Sequence[int]) -> int:
     """How many prompt tokens llama-cpp-python will take from the KV cache (its Llama.generate

@@ -58,6 +58,17 @@ EMBEDDING_STARTERS: tuple[Starter, ...] = (
     ),
 )
 
+# Small GGUF rerankers (cross-encoders run with llama.cpp's rank pooling). Optional: with
+# one, the passages search finds are read again with the question and the best go first.
+RERANKER_STARTERS: tuple[Starter, ...] = (
+    Starter(
+        "gpustack/jina-reranker-v1-tiny-en-GGUF",
+        "jina-reranker-v1-tiny-en-Q8_0.gguf",
+        "Jina reranker tiny (English)",
+        36_700_000,
+    ),
+)
+
 # Architectures that only embed (llama.cpp names); a model of these cannot chat.
 EMBEDDING_ARCHITECTURES = frozenset(
     {"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "jina-bert-v3", "t5encoder",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from app.engine.gguf_file import GGUFError, validate_file
+from app.engine.gguf_file import GGUFError, GGUFHeader, validate_file
 from app.errors import HearthError, NotFoundError
 from app.hardware import free_disk_bytes
 from app.models.catalog import is_embedding_model
@@ -60,9 +60,27 @@ def model_files(folder: Path) -> Iterator[Path]:
 
 
 def is_embedding_entry(entry: ModelEntry) -> bool:
-    """An embedding model: it searches documents by meaning and cannot chat."""
+    """A model that cannot chat: an embedding model (it searches documents by meaning) or
+    a reranker (it orders the passages found)."""
     marked = entry.metadata.get("embedding_only")
     return bool(marked) if marked is not None else is_embedding_model(entry.architecture)
+
+
+def is_reranker_entry(entry: ModelEntry) -> bool:
+    """A reranker: a cross-encoder that scores how well a passage answers a question."""
+    return bool(entry.metadata.get("reranker"))
+
+
+def is_reranker(header: GGUFHeader) -> bool:
+    """llama.cpp runs a model as a reranker when its file asks for rank pooling."""
+    return _whole_number(header.arch_value("pooling_type")) == RANK_POOLING
+
+
+RANK_POOLING = 4  # llama.cpp's LLAMA_POOLING_TYPE_RANK, as GGUF files store it
+
+
+def _whole_number(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class Library:
@@ -161,6 +179,7 @@ class Library:
         taken = {m.name for m in known if m.path != str(path)}
         if name in taken:
             name = path.stem if path.stem not in taken else f"{path.stem} ({path.parent.name})"
+        reranker = is_reranker(header)
         entry = self.store.add_model(
             str(path),
             name,
@@ -177,11 +196,17 @@ class Library:
                 "chat_template": header.chat_template is not None,
                 "split_count": len(shards),
                 "layers": header.block_count,
-                "embedding_only": is_embedding_model(header.architecture),
+                "embedding_only": is_embedding_model(header.architecture) or reranker,
+                **({"reranker": True} if reranker else {}),
                 **({"starter": True} if starter else {}),
             },
         )
-        if is_embedding_model(header.architecture) and not self.store.get_setting(
+        if reranker:
+            if not self.store.get_setting("reranker_model"):
+                # The first reranker the user gets orders the passages found.
+                self.store.set_setting("reranker_model", entry.name)
+                log.info("passages found in documents will be ranked by %s", entry.name)
+        elif is_embedding_model(header.architecture) and not self.store.get_setting(
             "embedding_model"
         ):
             # The first embedding model the user gets is the one documents use.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -23,9 +24,37 @@ FILE_NAME = "all-MiniLM-L6-v2-f16.gguf"
 _SAFETENSORS_DTYPES = {"F32": "<f4", "F16": "<f2", "I64": "<i8"}
 
 
+RERANKER_FILE_NAME = "minilm-test-reranker-f16.gguf"
+RERANKER_SEED = 7
+
+
 def minilm_path() -> Path:
     """The converted file, converting first if the package or the converter changed (~0.4 s)."""
-    path = model_cache() / FILE_NAME
+    return _cached(FILE_NAME, lambda out: convert(_model_dir(), out))
+
+
+def reranker_model_path() -> Path:
+    """A reranker-shaped GGUF for tests: MiniLM's weights with a seeded random
+    classification head (``cls`` 384x384 + tanh, then ``cls.output`` to one score) and rank
+    pooling, as llama.cpp's converter writes BERT cross-encoders. Its scores mean nothing
+    about relevance; they are the head applied to the [CLS] state, which a test can
+    compute on its own (``reranker_head``)."""
+    return _cached(RERANKER_FILE_NAME, lambda out: convert(_model_dir(), out, head=reranker_head()))
+
+
+def reranker_head() -> dict[str, npt.NDArray[np.float32]]:
+    """The test reranker's head: GGUF tensor name -> array (numpy's row-major shapes)."""
+    rng = np.random.default_rng(RERANKER_SEED)
+    return {
+        "cls.weight": (rng.standard_normal((384, 384)) / np.sqrt(384)).astype(np.float32),
+        "cls.bias": (rng.standard_normal(384) * 0.1).astype(np.float32),
+        "cls.output.weight": rng.standard_normal((1, 384)).astype(np.float32),
+        "cls.output.bias": np.asarray([0.25], dtype=np.float32),
+    }
+
+
+def _cached(name: str, write: Callable[[Path], None]) -> Path:
+    path = model_cache() / name
     stamp_file = path.with_suffix(".converted")
     stamp = f"{PACKAGE} {metadata.version(PACKAGE)} converter {CONVERTER_VERSION}"
     if path.exists() and stamp_file.exists() and stamp_file.read_text() == _stamp(stamp, path):
@@ -33,7 +62,7 @@ def minilm_path() -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.partial")
     try:
-        convert(_model_dir(), partial)
+        write(partial)
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
@@ -41,14 +70,17 @@ def minilm_path() -> Path:
     return path
 
 
-def convert(model_dir: Path, out: Path) -> None:
-    """Write the sentence-transformers BERT model in ``model_dir`` as a GGUF at ``out``.
+def convert(
+    model_dir: Path, out: Path, *, head: dict[str, npt.NDArray[np.float32]] | None = None
+) -> None:
+    """Write the sentence-transformers BERT model in ``model_dir`` as a GGUF at ``out``
+    (with ``head``: as a reranker, those classification tensors added, rank pooling).
 
     Follows llama.cpp's own converter (convert_hf_to_gguf.py, BertModel).
     """
     config = json.loads((model_dir / "config.json").read_text())
     writer = gguf.GGUFWriter(str(out), gguf.MODEL_ARCH_NAMES[gguf.MODEL_ARCH.BERT])
-    writer.add_name("all-MiniLM-L6-v2")
+    writer.add_name("minilm-test-reranker" if head else "all-MiniLM-L6-v2")
     writer.add_block_count(config["num_hidden_layers"])
     writer.add_context_length(config["max_position_embeddings"])
     writer.add_embedding_length(config["hidden_size"])
@@ -60,7 +92,7 @@ def convert(model_dir: Path, out: Path) -> None:
     pooling = json.loads((model_dir / "1_Pooling" / "config.json").read_text())
     if not pooling.get("pooling_mode_mean_tokens"):
         raise RuntimeError(f"expected mean pooling in {model_dir}, got {pooling}")
-    writer.add_pooling_type(gguf.PoolingType.MEAN)
+    writer.add_pooling_type(gguf.PoolingType.RANK if head else gguf.PoolingType.MEAN)
 
     vocab = (model_dir / "vocab.txt").read_text(encoding="utf-8").splitlines()
     special = set(json.loads((model_dir / "special_tokens_map.json").read_text()).values())
@@ -89,6 +121,8 @@ def convert(model_dir: Path, out: Path) -> None:
         small = array.ndim <= 1 or new_name.removesuffix(".weight") in always_f32
         writer.add_tensor(new_name, array.astype(np.float32 if small else np.float16))
 
+    for name, array in (head or {}).items():
+        writer.add_tensor(name, array)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.models.catalog import EMBEDDING_STARTERS, Starter
+from app.models.catalog import EMBEDDING_STARTERS, RERANKER_STARTERS, Starter
 from app.models.hub import HubModel, SearchPage
 from app.units import format_bytes, format_count
 from ui.models.common import make_button, make_label, make_tree
@@ -91,10 +91,17 @@ class Suggestions(QFrame):
             "they mean, not only by their words. It runs beside the chat model.",
             EMBEDDING_STARTERS,
         )
+        self.reranker = SuggestionRow(
+            "To put the best passages first (optional):",
+            "A reranker reads your question with each passage search found and puts the ones "
+            "that answer it first. It is small and runs beside the other models; everything "
+            "works without one.",
+            RERANKER_STARTERS,
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 6, 8, 6)
         layout.setSpacing(6)
-        for row in (self.chat, self.embedding):
+        for row in (self.chat, self.embedding, self.reranker):
             row.repoRequested.connect(self.repoRequested.emit)
             layout.addWidget(row)
 

@@ -24,7 +24,7 @@ from app.models.errors import OfflineError
 from app.models.files import shard_names
 from app.models.fit import Fit, Machine, fit, recommend
 from app.models.hub import GGUFEntry, RepoListing, SearchPage
-from app.models.library import is_embedding_entry
+from app.models.library import is_embedding_entry, is_reranker_entry
 from app.models.services import ModelServices
 from app.models.starter import first_launch_starter
 from app.store import Download, ModelEntry, Store
@@ -414,8 +414,8 @@ class ModelsController(QObject):
             _token: CancelToken, _report: Callable[[Any], None]
         ) -> tuple[str, list[ModelEntry]]:
             entry = self.library.find(name)
-            if not self.is_embedding(entry):
-                raise HearthError(f"{entry.name} is a chat model, not an embedding model")
+            if not self.is_embedding(entry) or is_reranker_entry(entry):
+                raise HearthError(f"{entry.name} is not an embedding model")
             self.store.set_setting("embedding_model", entry.name)
             return entry.name, self.store.list_models()
 

@@ -182,3 +182,27 @@ def test_a_second_embedding_model_is_named_but_not_switched_to(tmp_path: Path) -
     assert "hearth settings set embedding_model 'other-minilm'" in second.stdout
     kept = json.loads(hearth(home, "settings", "get", "embedding_model", "--json").stdout)
     assert kept == first
+
+
+def test_importing_a_reranker_says_passages_will_be_ranked_and_search_uses_it(
+    tmp_path: Path,
+) -> None:
+    from tests.support.minilm import reranker_model_path
+
+    home = tmp_path / "home"
+    notes = tmp_path / "notes.md"
+    notes.write_text(
+        "# Kitchen\n\n## Filter\n\nRinse the dishwasher filter once a week.\n\n"
+        "## Salt\n\nThe dishwasher salt goes in the base.\n"
+    )
+    assert hearth(home, "docs", "add", str(notes)).returncode == 0
+    imported = hearth(home, "models", "import", str(reranker_model_path()), "--link")
+    assert imported.returncode == 0, imported.stderr
+    assert "will now be ranked by minilm-test-reranker (reranker_model)" in imported.stdout
+    found = json.loads(hearth(home, "docs", "search", "dishwasher", "--json").stdout)
+    assert found and all(r["fused_rank"] is not None for r in found)
+    assert [r["score"] for r in found] == sorted((r["score"] for r in found), reverse=True)
+    plain = json.loads(
+        hearth(home, "docs", "search", "dishwasher", "--json", "--keywords-only").stdout
+    )
+    assert [r["rank"] for r in plain] == [r["fused_rank"] for r in plain]  # no reranker

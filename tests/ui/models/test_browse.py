@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from app.models.catalog import EMBEDDING_STARTERS, STARTERS
+from app.models.catalog import EMBEDDING_STARTERS, RERANKER_STARTERS, STARTERS
 from tests.app.conftest import TINY_REPO
 from tests.conftest import GgufFiles
 from tests.support.fake_hub import FakeHub
@@ -112,3 +112,20 @@ def test_a_hub_error_goes_when_the_user_moves_on_and_browse_says_the_hub_is_unre
     assert page.banner.isHidden(), "the hub's error is not the library's"
     page.show_browse()
     assert page.banner.isHidden()
+
+
+def test_a_reranker_is_suggested_and_opens_in_the_repo_view(
+    fake_hub: FakeHub, make_page: MakePage, gguf_files: GgufFiles, qtbot: QtBot
+) -> None:
+    suggested = RERANKER_STARTERS[0]
+    fake_hub.add_model(
+        suggested.repo_id, {suggested.filename: gguf_files.tiny("rerank.gguf").read_bytes()}
+    )
+    page = make_page()
+    buttons = page.browse.suggestions.reranker.buttons
+    assert list(buttons) == [s.repo_id for s in RERANKER_STARTERS]
+    assert buttons[suggested.repo_id].text().startswith(suggested.label)
+    with qtbot.waitSignal(page.controller.repoLoaded, timeout=WAIT) as loaded:
+        QTest.mouseClick(buttons[suggested.repo_id], Qt.MouseButton.LeftButton)
+    assert loaded.args[0].repo_id == suggested.repo_id
+    assert list(page.repo.download_buttons) == [suggested.filename]
