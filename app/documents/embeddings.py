@@ -24,9 +24,15 @@ from app.units import format_duration
 log = logging.getLogger(__name__)
 
 _BATCH = 32
+# A passage is embedded in windows of about this many characters, each after the
+# passage's file name and heading path, and found by its best window: small embedding
+# models read a few sentences best (trained on 128 tokens), and a question in plain
+# words matches the few sentences that answer it better than a whole passage
+# (bench/results/retrieval_html.md).
+WINDOW_CHARS = 500
 # How a passage is given to the embedding model; part of the key stored with each
 # document's vectors, so vectors made another way are made again.
-PASSAGE_FORM = "with-headings"
+PASSAGE_FORM = f"windows-{WINDOW_CHARS}"
 
 # Models trained with instruction prefixes find far less without them.
 _PREFIXES: tuple[tuple[str, str, str], ...] = (
@@ -62,6 +68,35 @@ def passage_for_embedding(document_name: str, chunk: Chunk) -> str:
     its heading path), then its text. "Returns None." means little alone; under
     "shelve > Shelf.close" it says what it is about."""
     return f"{passage_context(document_name, chunk.heading)}\n\n{chunk.text}"
+
+
+def passage_windows(document_name: str, chunk: Chunk, size: int = WINDOW_CHARS) -> list[str]:
+    """The texts a passage is embedded as: its text cut at spaces into as few windows of
+    at most about ``size`` characters as it takes, of about equal length, each after the
+    passage's file name and heading path (see `passage_for_embedding`)."""
+    context = passage_context(document_name, chunk.heading)
+    return [f"{context}\n\n{part}" for part in split_evenly(chunk.text, size)]
+
+
+def split_evenly(text: str, size: int) -> list[str]:
+    """``text`` in ceil(len / size) parts of about equal length, cut at whitespace."""
+    text = text.strip()
+    count = max(1, -(-len(text) // size))
+    if count == 1:
+        return [text] if text else [""]
+    parts: list[str] = []
+    start = 0
+    for index in range(1, count):
+        target = round(len(text) * index / count)
+        cut = text.rfind(" ", start + 1, target + 1)
+        if cut <= start:
+            cut = text.find(" ", target)
+        if cut <= start:
+            break
+        parts.append(text[start:cut].strip())
+        start = cut
+    parts.append(text[start:].strip())
+    return [p for p in parts if p] or [text]
 
 
 def needs_vectors(store: Store, document: Document, key: str) -> bool:
@@ -280,10 +315,12 @@ def embed_documents(
             chunks = store.chunks_without_embedding(document.id, _BATCH)
             if not chunks:
                 break
-            texts = [passage_for_embedding(document.name, c) for c in chunks]
-            vectors = embedder.embed_passages(texts, cancel=cancel)
-            store.set_embeddings(
-                [(c.id, to_bytes(v)) for c, v in zip(chunks, vectors, strict=True)]
-            )
+            windows = [passage_windows(document.name, c) for c in chunks]
+            vectors = embedder.embed_passages([w for ws in windows for w in ws], cancel=cancel)
+            rows: list[tuple[int, bytes]] = []
+            for chunk, count in zip(chunks, map(len, windows), strict=True):
+                rows.append((chunk.id, b"".join(to_bytes(v) for v in vectors[:count])))
+                vectors = vectors[count:]
+            store.set_embeddings(rows)
             done += len(chunks)
             yield EmbedProgress(document.id, document.name, done, total)

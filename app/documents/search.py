@@ -42,15 +42,15 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # 0..1 over the candidates, mixed by the weights, so a passage only keywords found can
 # still lead when it matches well. "rrf", reciprocal rank fusion: score =
 # sum(weight / (K + rank)), where such a passage can never outrank the meaning side's
-# top 50. Convex 0.3:0.7 measured best or equal best on both benchmark corpora
-# (bench/results/documents.md, bench/results/retrieval_html.md).
+# top 50. Convex 0.2:0.8 found the most answers over both benchmark corpora together
+# (bench/results/documents.md, bench/results/retrieval_html.md), keyword questions at 1.0.
 Fusion = Literal["rrf", "convex"]
 FUSION: Fusion = "convex"
 RRF_K = 60
-KEYWORD_WEIGHT = 0.3
+KEYWORD_WEIGHT = 0.2
 # BM25 weight of a passage's file name and heading path against its text (1.0).
 CONTEXT_WEIGHT = 1.0
-DENSE_WEIGHT = 0.7
+DENSE_WEIGHT = 0.8
 _CANDIDATES = 50
 # With a reranker, this many of the best fused passages are read again with the question.
 RERANK_CANDIDATES = 20
@@ -93,28 +93,40 @@ class Passage:
 
 
 class _Vectors:
-    """Embeddings of a set of documents as one matrix, kept while the set is unchanged."""
+    """Embeddings of a set of documents as one matrix, kept while the set is unchanged.
+
+    A passage has one vector per window it was embedded in (its bytes hold them one after
+    another); the matrix holds every window, a passage's rows together."""
 
     def __init__(self) -> None:
         self.key: tuple[object, ...] | None = None
-        self.ids: np.ndarray = np.zeros(0, dtype=np.int64)
+        self.ids: np.ndarray = np.zeros(0, dtype=np.int64)  # one per passage
+        self.starts: np.ndarray = np.zeros(0, dtype=np.int64)  # each passage's first row
         self.matrix: np.ndarray = np.zeros((0, 0), dtype=np.float32)
-        self.row: dict[int, int] = {}  # chunk id -> its row in the matrix
+        self.row: dict[int, int] = {}  # chunk id -> its index in ids
 
-    def load(self, store: Store, documents: Sequence[Document], model: str) -> None:
+    def load(self, store: Store, documents: Sequence[Document], model: str, width: int) -> None:
         ids = [d.id for d in documents if d.embedding_model == model]
-        key = (model, tuple(ids), tuple(d.updated_at for d in documents if d.id in ids))
+        key = (model, width, tuple(ids), tuple(d.updated_at for d in documents if d.id in ids))
         if key == self.key:
             return
-        rows = store.chunk_embeddings(ids)
-        self.ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        self.matrix = (
-            np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
-            if rows
-            else np.zeros((0, 0), dtype=np.float32)
-        )
-        self.row = {chunk_id: row for row, chunk_id in enumerate(self.ids.tolist())}
+        chunk_ids: list[int] = []
+        blocks: list[np.ndarray] = []
+        for chunk_id, data in store.chunk_embeddings(ids):
+            if not data or len(data) % (4 * width):
+                continue  # made by another model: its document is embedded again
+            chunk_ids.append(chunk_id)
+            blocks.append(np.frombuffer(data, dtype=np.float32).reshape(-1, width))
+        self.ids = np.asarray(chunk_ids, dtype=np.int64)
+        counts = np.asarray([len(b) for b in blocks], dtype=np.int64)
+        self.starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        self.matrix = np.vstack(blocks) if blocks else np.zeros((0, width), dtype=np.float32)
+        self.row = {chunk_id: row for row, chunk_id in enumerate(chunk_ids)}
         self.key = key
+
+    def similarity(self, query: np.ndarray) -> np.ndarray:
+        """Each passage's cosine to the question: that of its best window."""
+        return np.maximum.reduceat(self.matrix @ query, self.starts)
 
 
 class _Similarity:
@@ -269,11 +281,13 @@ class Searcher:
         candidates; and chunk id -> cosine for every passage."""
         if self.embedder is None or self.dense_weight <= 0:
             return {}, _Similarity({}, np.zeros(0, dtype=np.float32))
-        self._vectors.load(self.store, documents, self.embedder.key)
-        if not len(self._vectors.ids):
+        if not any(d.embedding_model == self.embedder.key for d in documents):
             return {}, _Similarity({}, np.zeros(0, dtype=np.float32))
         query = self.embedder.embed_query(question)
-        similarity = self._vectors.matrix @ query
+        self._vectors.load(self.store, documents, self.embedder.key, len(query))
+        if not len(self._vectors.ids):
+            return {}, _Similarity({}, np.zeros(0, dtype=np.float32))
+        similarity = self._vectors.similarity(query)
         count = min(_CANDIDATES, len(similarity))
         top = np.argpartition(-similarity, count - 1)[:count]
         top = top[np.argsort(-similarity[top], kind="stable")]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from app.documents.embeddings import EmbedMeter, VectorState
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.documents.embeddings import EmbedMeter, VectorState, passage_windows, split_evenly
+from app.documents.ingest import passage_context
+from app.store import Chunk
 
 
 def test_the_meter_tells_passages_rate_and_time_left_once_a_batch_is_timed() -> None:
@@ -32,3 +37,23 @@ def test_vector_state_labels() -> None:
     assert VectorState(1500, 340, False).label() == "340/1,500"
     assert VectorState(10, 10, True).label() == "outdated"
     assert not VectorState(10, 10, True).complete
+
+
+@given(st.text(alphabet=st.sampled_from("ab c\n"), max_size=3000), st.integers(50, 800))
+def test_windows_keep_every_word_in_order_and_about_even(text: str, size: int) -> None:
+    parts = split_evenly(text, size)
+    assert " ".join(parts).split() == text.split()  # nothing lost, nothing repeated
+    assert len(parts) <= max(1, -(-len(text.strip()) // size))
+    if len(parts) > 1:
+        assert max(map(len, parts)) <= 2 * size  # cut near the even points, at spaces
+
+
+def test_a_passage_is_embedded_in_windows_each_after_its_heading() -> None:
+    words = " ".join(f"word{i}" for i in range(300))  # about 2,100 characters
+    chunk = Chunk(1, 1, 0, words, None, "Guide > Filters", 0, len(words))
+    windows = passage_windows("dishwasher-manual.md", chunk, size=500)
+    assert len(windows) == 5
+    assert all(w.startswith("dishwasher manual > Guide > Filters\n\n") for w in windows)
+    assert passage_windows("a.md", Chunk(2, 1, 1, "Short.", None, None, 0, 6)) == [
+        f"{passage_context('a.md', None)}\n\nShort."
+    ]

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.documents.embeddings import Embedder, embed_documents, prefixes_for
+from app.documents.embeddings import Embedder, embed_documents, passage_windows, prefixes_for
 from app.documents.ingest import Indexer, add_paths
 from app.documents.search import Searcher, keyword_query
 from app.engine.engine import Engine
@@ -179,6 +180,37 @@ def test_embedding_resumes_and_follows_a_change_of_model(
     before = store.chunk_embeddings([d.id for d in documents])
     assert list(embed_documents(store, embedder, documents)) == []  # nothing left to do
     assert store.chunk_embeddings([d.id for d in documents]) == before
+
+
+def test_a_long_passage_is_found_by_its_best_window(
+    store: Store, tmp_path: Path, embedder: Embedder
+) -> None:
+    bread = " ".join(
+        ["Knead the dough for ten minutes, then leave it to rise in a warm kitchen."] * 11
+    )
+    notes = tmp_path / "notes.md"
+    notes.write_text(f"# Notes\n\n{bread} Mittens the cat has her vaccination every March.\n")
+    other = tmp_path / "car.md"
+    other.write_text(MANUALS["car.md"])
+    add_paths(store, [notes, other], chat_id=store.create_chat("c").id)
+    list(Indexer(store).run())
+    documents = store.list_documents()
+    list(embed_documents(store, embedder, documents))
+    [chunk] = store.document_chunks(next(d.id for d in documents if d.name == "notes.md"))
+    windows = passage_windows("notes.md", chunk)
+    assert len(windows) >= 2  # a long passage: several windows, one vector each
+    stored = dict(store.chunk_embeddings([chunk.document_id]))[chunk.id]
+    assert len(stored) == len(windows) * 384 * 4
+
+    question = "when does my kitty need her jabs?"
+    found = Searcher(store, embedder, keyword_weight=0.0).search(question, limit=1)[0]
+    assert found.chunk.id == chunk.id and found.dense_rank == 1
+    query = embedder.embed_query(question)
+    best = max(float(query @ v) for v in np.asarray(embedder.embed_passages(windows)))
+    assert found.score == pytest.approx(1.0)  # scaled: the best candidate
+    searcher = Searcher(store, embedder)
+    _, similarity = searcher._dense(question, store.list_documents())
+    assert similarity[chunk.id] == pytest.approx(best, abs=1e-4)  # its best window's cosine
 
 
 def test_file_names_and_headings_help_keyword_search(store: Store, tmp_path: Path) -> None:
