@@ -18,7 +18,7 @@ from app.engine.gguf_file import GGUFHeader, validate_file
 from app.engine.memory import estimate_memory
 from app.errors import HearthError, NotFoundError
 from app.models.files import shard_names
-from app.models.library import ImportMode, Library
+from app.models.library import ImportMode, Library, is_embedding_entry, is_reranker_entry
 from app.models.starter import STARTER_NOTE, add_starter, is_starter
 from app.store import ModelEntry
 from app.terminal import print_json, table
@@ -59,15 +59,22 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
         )
         return 0
     rows = [
-        [m.name, format_bytes(m.size_bytes), m.quantization or "?",
+        [m.name, _use(m), format_bytes(m.size_bytes), m.quantization or "?",
          format_count(m.parameters) if m.parameters else "?",
          m.path + ("  (read-only)" if m.read_only else "")]
         for m in models
     ]  # fmt: skip
-    print(table(rows, ["NAME", "SIZE", "QUANT", "PARAMS", "PATH"]))
+    print(table(rows, ["NAME", "FOR", "SIZE", "QUANT", "PARAMS", "PATH"]))
     if models and all(is_starter(m) for m in models):
         print(f"\n{STARTER_NOTE}")
     return 0
+
+
+def _use(entry: ModelEntry) -> str:
+    """What a library model is for: chatting, searching documents, or ranking passages."""
+    if is_reranker_entry(entry):
+        return "ranking"
+    return "documents" if is_embedding_entry(entry) else "chat"
 
 
 def _remote_models(ctx: Context) -> list[ServerModels]:

@@ -199,6 +199,10 @@ def test_importing_a_reranker_says_passages_will_be_ranked_and_search_uses_it(
     imported = hearth(home, "models", "import", str(reranker_model_path()), "--link")
     assert imported.returncode == 0, imported.stderr
     assert "will now be ranked by minilm-test-reranker (reranker_model)" in imported.stdout
+    listed = hearth(home, "models", "list").stdout.splitlines()
+    assert next(line for line in listed if line.startswith("minilm-test-reranker")).split()[1] == (
+        "ranking"  # the FOR column: not a chat model, not the documents' embedding model
+    )
     found = json.loads(hearth(home, "docs", "search", "dishwasher", "--json").stdout)
     assert found and all(r["fused_rank"] is not None for r in found)
     assert [r["score"] for r in found] == sorted((r["score"] for r in found), reverse=True)
