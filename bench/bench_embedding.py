@@ -12,9 +12,12 @@ Ways, interleaved round by round on the same passages:
 - "binding, 16 per call (Hearth before)": Llama.embed(batch of 16) with flash attention,
   as Hearth's engine called it before this change (the binding packs them into one
   512-token batch).
-- "Hearth": app.documents.embeddings.embedder_for(store, path).embed_passages, the way
-  the CLI and the desktop run it now (its F32 working copy, one passage per decode).
-Quality: cosine of Hearth's vectors with the reference's (same passages).
+- "Hearth, whole passages": app.documents.embeddings.embedder_for(store, path)
+  .embed_passages on the same texts: Hearth's engine as it runs now (the model's F32
+  working copy, one text per decode).
+- "Hearth, as indexing does": the same embedder given each passage's windows
+  (passage_windows, ~500 characters each), which is what embed_documents does.
+Quality: cosine of Hearth's whole-passage vectors with the reference's (same texts).
 
 Usage:  PYTHONPATH=. .venv/bin/python bench/bench_embedding.py [--passages 240] [--rounds 3]
 Writes bench/results/embedding.json and bench/results/embedding.md. Run on an idle machine.
@@ -46,7 +49,11 @@ from bench_retrieval_html import git_commit  # noqa: E402
 from check_html_questions import ROOT as DOCS  # noqa: E402
 from check_html_questions import subset_pages  # noqa: E402
 
-from app.documents.embeddings import embedder_for, passage_for_embedding  # noqa: E402
+from app.documents.embeddings import (  # noqa: E402
+    embedder_for,
+    passage_for_embedding,
+    passage_windows,
+)
 from app.documents.ingest import Indexer, add_paths  # noqa: E402
 from app.hardware import cpu_info  # noqa: E402
 from app.store import Store  # noqa: E402
@@ -56,14 +63,16 @@ RESULTS = ROOT / "bench" / "results"
 THREADS = 2
 REFERENCE = "binding, one text per call"
 BEFORE = "binding, 16 per call (Hearth before)"
-HEARTH = "Hearth"
+HEARTH = "Hearth, whole passages"
+INDEXING = "Hearth, as indexing does (windows)"
 
 
 def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def passages(store: Store, count: int) -> list[str]:
+def passages(store: Store, count: int) -> tuple[list[str], list[str]]:
+    """``count`` passages as whole texts, and all their windows (as indexing embeds them)."""
     pages = subset_pages()
     collection = store.create_collection("sqlite-docs")
     added = add_paths(
@@ -71,14 +80,13 @@ def passages(store: Store, count: int) -> list[str]:
     )
     for _ in Indexer(store).run([d.id for d in added.added], workers=1):
         pass
-    texts = [
-        passage_for_embedding(d.name, c)
-        for d in store.list_documents()
-        for c in store.document_chunks(d.id)
-    ]
-    if len(texts) < count:
-        raise SystemExit(f"only {len(texts)} passages in the pages taken")
-    return texts[:count]
+    pairs = [(d.name, c) for d in store.list_documents() for c in store.document_chunks(d.id)]
+    if len(pairs) < count:
+        raise SystemExit(f"only {len(pairs)} passages in the pages taken")
+    pairs = pairs[:count]
+    texts = [passage_for_embedding(name, chunk) for name, chunk in pairs]
+    windows = [w for name, chunk in pairs for w in passage_windows(name, chunk)]
+    return texts, windows
 
 
 def binding(path: Path, *, flash_attn: bool) -> llama_cpp.Llama:
@@ -91,7 +99,7 @@ def binding(path: Path, *, flash_attn: bool) -> llama_cpp.Llama:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--passages", type=int, default=240)
+    parser.add_argument("--passages", type=int, default=160)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     run: dict[str, Any] = {
@@ -106,7 +114,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hearth-bench-embed-") as tmp:
         store = Store.open(Path(tmp) / "hearth.db")
         try:
-            texts = passages(store, args.passages)
+            texts, windows = passages(store, args.passages)
+            run["windows"] = len(windows)
             reference = binding(model, flash_attn=False)  # the binding's default
             before = binding(model, flash_attn=True)  # as Hearth's engine loaded it
             tokens = sum(len(reference.tokenize(t.encode())) for t in texts)
@@ -124,6 +133,7 @@ def main() -> None:
                     for v in before.embed(texts[i : i + 16], normalize=True)
                 ],
                 HEARTH: lambda: hearth.embed_passages(texts),
+                INDEXING: lambda: hearth.embed_passages(windows),
             }
             seconds: dict[str, list[float]] = {name: [] for name in ways}
             vectors: dict[str, np.ndarray] = {}
@@ -150,6 +160,7 @@ def main() -> None:
         }
         for name, s in seconds.items()
     }
+    del run["ways"][INDEXING]["tokens_per_second"]  # its tokens are the windows', not these
     cosines = np.sum(vectors[HEARTH] * vectors[REFERENCE], axis=1)
     run["cosine_hearth_vs_reference"] = {
         "min": round(float(cosines.min()), 5),
@@ -171,15 +182,16 @@ def write_report(run: dict[str, Any]) -> None:
         f"{run['load_average_at_end']} at end",
         "",
         f"{run['passages']} real passages of SQLite's HTML docs (mean {run['tokens_mean']} "
-        "tokens), all-MiniLM-L6-v2 F16 GGUF; median of the rounds.",
+        f"tokens; {run['windows']} windows), all-MiniLM-L6-v2 F16 GGUF; median of the rounds.",
         "",
         "| way | passages/s | tokens/s | vs one text per call | vs Hearth before |",
         "|---|---|---|---|---|",
     ]
     before = run["ways"][BEFORE]["passages_per_second"]
     for name, row in run["ways"].items():
+        tokens = f"{row['tokens_per_second']:,}" if "tokens_per_second" in row else "-"
         lines.append(
-            f"| {name} | {row['passages_per_second']} | {row['tokens_per_second']:,} | "
+            f"| {name} | {row['passages_per_second']} | {tokens} | "
             f"{row['speed_vs_reference']}× | {row['passages_per_second'] / before:.2f}× |"
         )
     cos = run["cosine_hearth_vs_reference"]
