@@ -17,6 +17,7 @@ from app.context import Context
 from app.documents.ingest import IndexProgress, add_paths
 from app.engine.events import LoadOptions
 from app.store import SourceRecord, Store
+from tests.conftest import GgufFiles
 from tests.support.documents import make_docx, make_pdf, sample_pages
 from ui.application import build_window, create_application
 from ui.chat.controller import ChatController
@@ -485,3 +486,34 @@ def test_a_ready_row_says_when_it_is_found_by_keywords_only_until_embedded(
     assert row.state_label.text() == "Ready · by keywords until embedded"  # another model's
     row.show_document(document, None, collection=None, vectors=VectorState(10, 10, False))
     assert row.state_label.text() == "Ready"
+
+
+def test_answers_rank_passages_with_the_reranker_and_survive_a_broken_one(
+    page: ChatPage,
+    engine: EngineController,
+    documents: DocumentsController,
+    store: Store,
+    files: dict[str, Path],
+    qtbot: QtBot,
+    gguf_files: GgufFiles,
+) -> None:
+    from tests.support.minilm import reranker_model_path
+
+    chat = store.create_chat("Ranked")
+    page.open_chat(chat.id)
+    page.drop_paths([files["pdf"]])
+    wait_settled(store, chat.id, documents, qtbot)
+    store.set_setting("document_whole_percent", 0)  # always search
+    store.set_setting("reranker_model", str(reranker_model_path()))
+    page.send("Which page holds page3mark?")
+    qtbot.waitUntil(lambda: not engine.busy, timeout=TIMEOUT)
+    assert engine.searcher.reranker is not None and engine.searcher.reranker_problem is None
+    assert store.message_sources(store.thread(chat.id)[-1].id)  # answered from passages
+
+    store.set_setting("reranker_model", str(gguf_files.truncated()))
+    with qtbot.waitSignal(engine.embeddingProblem, timeout=TIMEOUT) as problem:
+        page.send("Which page holds page4mark?")
+    qtbot.waitUntil(lambda: not engine.busy, timeout=TIMEOUT)
+    assert "reranker" in str(problem.args[0]) and "search order" in str(problem.args[0])
+    answer = store.thread(chat.id)[-1]
+    assert answer.status == "done" and store.message_sources(answer.id)
