@@ -51,6 +51,7 @@ from app.engine.gguf_file import validate_file
 from app.engine.load_errors import explain_load_failure
 from app.engine.memory import check_fits, estimate_memory
 from app.engine.reasoning import ReasoningSplitter, partial_suffix_length
+from app.engine.threads import ThreadGovernor
 from app.errors import HearthError
 from app.hardware import memory, physical_cores
 
@@ -254,6 +255,8 @@ class Engine:
         self._busy = False
         self._cancel: CancelToken | None = None
         self._session: Hashable | None = None
+        # Chooses the thread count from the machine's load; None: the user fixed it.
+        self._governor: ThreadGovernor | None = None
         budget = state_cache_bytes
         if budget is None:
             budget = min(1 << 30, memory().total_bytes // 10)
@@ -353,6 +356,7 @@ class Engine:
                 log.error("%s (llama.cpp said: %s)", message, " | ".join(logged) or exc)
                 raise ModelLoadError(message) from exc
             self._llm = llm
+            self._governor = ThreadGovernor(n_threads) if not options.n_threads else None
             cast(Any, llm)._init_sampler = functools.partial(_sampler_chain, llm)
             self._abort_ref = llama_lib.ggml_abort_callback(self._should_abort)
             eos = self._token_text(llm, llm.token_eos())
@@ -441,6 +445,16 @@ class Engine:
         if llm is not None:
             self._abortable(llm, False)
             llm.close()
+
+    def _fit_threads(self, llm: llama_cpp.Llama, *, starting: bool = False) -> None:
+        """Run one thread fewer for each core other processes keep busy (app.engine.threads):
+        at the start of a job, then whenever the machine's load changes during it."""
+        governor = self._governor
+        if governor is None:
+            return
+        threads = governor.start() if starting else governor.tick()
+        if threads is not None and threads != llama_lib.llama_n_threads(cast(Any, llm)._ctx.ctx):
+            llama_lib.llama_set_n_threads(cast(Any, llm)._ctx.ctx, threads, threads)
 
     def _should_abort(self, _data: ctypes.c_void_p) -> bool:
         return self._cancel is not None and self._cancel.cancelled
@@ -668,9 +682,11 @@ class Engine:
                     repeat_penalty=sampling.repeat_penalty,
                 )
                 self._abortable(llm, True)
+                self._fit_threads(llm, starting=True)
                 for tok in stream:
                     if generated == 0:
                         self._abortable(llm, False)  # the prompt is done
+                    self._fit_threads(llm)
                     now = time.perf_counter()
                     if token.cancelled:
                         stop_reason = "user"
@@ -758,9 +774,11 @@ class Engine:
             raise HearthError("This model was not loaded for embeddings")
         vectors: list[list[float]] = []
         with self._exclusive("embedding"):
+            self._fit_threads(llm, starting=True)
             for text in texts:
                 if cancel is not None and cancel.cancelled:
                     raise LoadCancelled("Embedding was cancelled")
+                self._fit_threads(llm)
                 result = llm.embed([text], normalize=True, truncate=True)
                 vectors.append([float(x) for x in result[0]])
         return vectors
