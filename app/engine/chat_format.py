@@ -1,5 +1,6 @@
 """Turning a conversation into the prompt text a model expects: its own Jinja chat template
-(rendered in llama-cpp-python's sandbox), or a named format when the file has none."""
+(rendered in a bounded Jinja sandbox: app.engine.template_sandbox), or a named format when
+the file has none."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from datetime import datetime
 from typing import Any
 
 import jinja2
-from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
+from app.engine.template_sandbox import BoundedEnvironment, TemplateLimit
 from app.errors import HearthError
 
 Turn = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
@@ -127,10 +128,9 @@ class ChatPrompt:
     reasoning_markers: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
+        self._environment = BoundedEnvironment()
         try:
-            self._formatter = Jinja2ChatFormatter(
-                template=self.template, eos_token=self.eos_token, bos_token=self.bos_token
-            )
+            self._template = self._environment.from_string(self.template)
         except jinja2.TemplateError as exc:
             raise TemplateError(f"The chat template is not valid Jinja: {exc}") from exc
         self.reasoning_markers = tuple(
@@ -181,11 +181,28 @@ class ChatPrompt:
         raise first_error
 
     def _render(self, turns: list[Turn], add_generation_prompt: bool, extra: dict[str, Any]) -> str:
-        self._formatter.add_generation_prompt = add_generation_prompt
-        messages: Any = turns
+        context: dict[str, Any] = {
+            "functions": None, "function_call": None, "tools": None, "tool_choice": None,
+            **extra,
+        }  # fmt: skip
         try:
-            return str(self._formatter(messages=messages, **extra).prompt)
-        except (jinja2.TemplateError, ValueError, TypeError, KeyError, IndexError) as exc:
+            return self._environment.render(
+                self._template,
+                messages=turns,
+                eos_token=self.eos_token,
+                bos_token=self.bos_token,
+                add_generation_prompt=add_generation_prompt,
+                **context,
+            )
+        except TemplateLimit as exc:
+            where = "The model's chat template" if self.source == "model" else self.source
+            raise TemplateError(
+                f"{where} was stopped: {exc}. Pick another chat format for this model."
+            ) from exc
+        except (
+            jinja2.TemplateError, ValueError, TypeError, KeyError, IndexError, OverflowError,
+            RecursionError, MemoryError,
+        ) as exc:  # fmt: skip
             where = "the model's chat template" if self.source == "model" else self.source
             raise TemplateError(
                 f"Could not write the conversation with {where}: {exc}. "
