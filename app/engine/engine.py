@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+import jinja2
 import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
 
@@ -50,6 +51,7 @@ from app.engine.events import (
 from app.engine.gguf_file import validate_file
 from app.engine.load_errors import explain_load_failure
 from app.engine.memory import check_fits, estimate_memory
+from app.engine.probe import ensure_survivable
 from app.engine.reasoning import ReasoningSplitter, partial_suffix_length
 from app.engine.threads import ThreadGovernor
 from app.errors import HearthError
@@ -308,6 +310,7 @@ class Engine:
         options = options or LoadOptions()
         path = Path(path)
         header = validate_file(path)  # a damaged file never reaches llama.cpp
+        ensure_survivable(path)  # nor one whose damage only llama.cpp itself would trip on
         context = choose_context(
             header.name or path.stem,
             header.context_length,
@@ -349,6 +352,11 @@ class Engine:
             try:
                 with _progress_hook(progress), _capturing_load_errors() as logged:
                     llm = llama_cpp.Llama(str(path), **kwargs)
+            except jinja2.TemplateError as exc:  # the binding compiles the file's template
+                raise ModelLoadError(
+                    f"{path.name} carries a chat template that is not valid Jinja ({exc}); the "
+                    "file may be damaged. Download it again, or pick a chat format for it."
+                ) from exc
             except (ValueError, RuntimeError, OSError) as exc:
                 if token.cancelled:
                     raise LoadCancelled(f"Loading {path.name} was cancelled") from None
