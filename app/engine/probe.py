@@ -1,11 +1,14 @@
 """A first load of each model file in a child process, so a file llama.cpp cannot survive
 (it aborts or crashes on some damaged headers that still look whole: an unknown key it
 looks up, a tensor shape it asserts on) is refused in words instead of taking the app
-down. The verdict is kept per file (path, size, modification time) for this run, so only
-the first load of a file pays for it (about as long as a load, mostly process start)."""
+down. What llama.cpp does at load depends only on the header (weights are mapped, not
+read) and the file's size, so the verdict is kept for this run by the header's hash and
+the size: only the first load of a file pays for it (about as long as a load, mostly
+process start), and copies of a model do not pay again."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -14,6 +17,7 @@ import threading
 from pathlib import Path
 
 from app.engine.events import ModelLoadError
+from app.engine.gguf_file import read_header
 
 TIMEOUT = 300.0  # seconds; a load that takes longer is not a crash, it is a huge model
 
@@ -33,13 +37,15 @@ except HearthError:
 """
 CHILD_ENV = "HEARTH_PROBING"  # set in the child: it loads without probing again
 
-_survived: set[tuple[str, int, int]] = set()
+_survived: set[tuple[str, int]] = set()
 _lock = threading.Lock()
 
 
-def _key(path: Path) -> tuple[str, int, int]:
-    stat = path.stat()
-    return str(path.resolve()), stat.st_size, stat.st_mtime_ns
+def _key(path: Path) -> tuple[str, int]:
+    header = read_header(path).header_bytes
+    with path.open("rb") as file:
+        digest = hashlib.sha256(file.read(header)).hexdigest()
+    return digest, path.stat().st_size
 
 
 def ensure_survivable(path: Path) -> None:

@@ -16,7 +16,7 @@ from app.engine.events import LoadOptions, ModelLoadError
 from app.engine.gguf_file import read_header
 from app.errors import HearthError
 from tests.reliability.scale import count
-from tests.support.gguf_builder import write_tiny_model
+from tests.support.gguf_builder import TinyModelSpec, write_tiny_model
 
 FILES = count(full=400, quick=20)
 
@@ -71,6 +71,9 @@ def test_a_file_that_survived_is_not_probed_again(
     probe.ensure_survivable(model)
     monkeypatch.setattr(probe, "_CHILD", "import os\nos.abort()")
     probe.ensure_survivable(model)  # known to survive: no child this time
-    model.write_bytes(model.read_bytes())  # changed on disk: probed again
+    copy = tmp_path / "copy.gguf"
+    copy.write_bytes(model.read_bytes())
+    probe.ensure_survivable(copy)  # the same header and size: the same verdict
+    other = write_tiny_model(tmp_path / "other.gguf", TinyModelSpec(name="another"))
     with pytest.raises(ModelLoadError):
-        probe.ensure_survivable(model)
+        probe.ensure_survivable(other)  # another header: probed

@@ -137,7 +137,8 @@ def test_a_desktop_answer_and_an_api_request_take_turns_and_both_finish(
     assert saved[-1].message.status == "done"
     reply = replies[0]
     assert isinstance(reply, openai.types.chat.ChatCompletion), reply
-    assert reply.choices[0].message.content and reply.usage and reply.usage.completion_tokens == 8
+    assert reply.choices[0].message.content and reply.usage
+    assert 1 <= reply.usage.completion_tokens <= 8  # sampled: the model may end it sooner
     assert host.queued() == 0
 
 
