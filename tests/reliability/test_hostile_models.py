@@ -55,6 +55,7 @@ def test_a_file_llama_cpp_aborts_on_is_refused_and_the_app_lives(
     model = write_tiny_model(tmp_path / "aborts.gguf")
     # Stand in for llama.cpp's own abort() on a damaged file: the child dies the same way.
     monkeypatch.setattr(probe, "_CHILD", "import os\nos.abort()")
+    monkeypatch.setattr(probe, "_survived", set())  # verdicts of earlier tests set aside
     engine = Engine(state_cache_bytes=0)
     try:
         with pytest.raises(ModelLoadError, match=r"crashed \(SIGABRT\).*did not load it"):
@@ -68,6 +69,7 @@ def test_a_file_that_survived_is_not_probed_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     model = write_tiny_model(tmp_path / "fine.gguf")
+    monkeypatch.setattr(probe, "_survived", set())
     probe.ensure_survivable(model)
     monkeypatch.setattr(probe, "_CHILD", "import os\nos.abort()")
     probe.ensure_survivable(model)  # known to survive: no child this time
