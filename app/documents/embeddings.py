@@ -13,10 +13,9 @@ import numpy as np
 
 from app.cancel import CancelToken
 from app.documents.ingest import passage_context
+from app.documents.side_model import SideModel, chosen_model_path, working_copies
 from app.engine.engine import Engine
 from app.engine.events import LoadOptions
-from app.engine.precision import full_precision_copy
-from app.errors import HearthError, NotFoundError
 from app.models.library import is_embedding_entry, is_reranker_entry
 from app.store import Chunk, Document, ModelEntry, Store
 from app.units import format_duration
@@ -108,19 +107,12 @@ def needs_vectors(store: Store, document: Document, key: str) -> bool:
 
 def embedding_model_path(store: Store) -> Path | None:
     """The embedding model the user chose (a library name or a file path), or None."""
-    chosen = str(store.get_setting("embedding_model")).strip()
-    if not chosen:
-        return None
-    try:
-        return Path(store.find_model(chosen).path)
-    except NotFoundError:
-        path = Path(chosen).expanduser()
-        if path.is_file():
-            return path
-        raise HearthError(
-            f"The embedding model {chosen!r} is not in your library; download one from the "
-            "model browser or clear the setting to search by keywords only"
-        ) from None
+    return chosen_model_path(
+        store,
+        "embedding_model",
+        "The embedding model {chosen} is not in your library; download one from the "
+        "model browser or clear the setting to search by keywords only",
+    )
 
 
 @dataclass(frozen=True)
@@ -148,11 +140,6 @@ def vector_state(store: Store, document: Document, key: str) -> VectorState:
     outdated = document.embedding_model not in (None, key)
     with_vectors = 0 if outdated else store.embedded_count(document.id)
     return VectorState(store.chunk_count([document.id]), with_vectors, outdated)
-
-
-def working_copies(store: Store) -> Path:
-    """Where embedding models' fast working copies live: the data home's cache."""
-    return Path(store.path).parent / "cache" / "embedders"
 
 
 def embedder_for(store: Store, path: Path, *, engine: Engine | None = None) -> Embedder:
@@ -197,30 +184,21 @@ def new_embedding_model_note(store: Store, entry: ModelEntry) -> str | None:
     return note
 
 
-class Embedder:
+class Embedder(SideModel):
     """An embedding model loaded in its own engine (beside the chat model)."""
 
     def __init__(
         self, path: Path, *, engine: Engine | None = None, copies: Path | None = None
     ) -> None:
-        """``copies``: a folder for a full-precision working copy of the model, which
-        embeds about twice as fast on CPUs (app.engine.precision); None runs the file."""
-        self.path = path
-        self.name = path.name
+        """``copies``: a folder for the model's fast working copy; None runs the file."""
+        super().__init__(path, engine=engine, copies=copies)
         self.key = embedding_key(path)
-        self.engine = engine or Engine(state_cache_bytes=0)
         self.query_prefix, self.passage_prefix = prefixes_for(self.name)
-        self._copies = copies
-        self._weights: Path | None = None  # the file loaded: the copy or the model itself
 
-    def _ensure_loaded(self) -> None:
-        if self._weights is None:
-            copy = full_precision_copy(self.path, self._copies) if self._copies else None
-            self._weights = copy or self.path
-        loaded = self.engine.loaded
-        if loaded is None or Path(loaded.path) != self._weights:
-            options = LoadOptions(embedding=True, n_ctx=2048, n_batch=2048, flash_attn=True)
-            self.engine.load(self._weights, options)
+    def _ensure_loaded(self, options: LoadOptions | None = None) -> None:
+        super()._ensure_loaded(
+            options or LoadOptions(embedding=True, n_ctx=2048, n_batch=2048, flash_attn=True)
+        )
 
     def embed_passages(
         self, texts: Sequence[str], cancel: CancelToken | None = None
@@ -238,9 +216,6 @@ class Embedder:
         self._ensure_loaded()
         vectors = self.engine.embed(list(texts))
         return vectors, sum(len(self.engine.tokenize_prompt(text)) for text in texts)
-
-    def close(self) -> None:
-        self.engine.close()
 
 
 @dataclass(frozen=True)
