@@ -34,7 +34,7 @@ def chosen_model_path(store: Store, setting: str, missing: str) -> Path | None:
 
 class SideModel:
     """A model loaded in its own engine, from its F32 working copy when ``copies`` is a
-    folder for one (about twice as fast on CPUs: app.engine.precision)."""
+    folder for one (1.5 to 1.8 times as fast on CPUs: app.engine.precision)."""
 
     def __init__(
         self, path: Path, *, engine: Engine | None = None, copies: Path | None = None

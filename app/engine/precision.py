@@ -2,7 +2,7 @@
 
 On the CPUs Hearth runs on, llama.cpp multiplies F32 weights through its tuned SGEMM
 kernels, while F16 and 8-bit weights go through slower paths: an embedding model ran
-about twice as fast from an F32 copy as from its F16 file (bench/results/embedding.md).
+1.5 to 1.8 times as fast from an F32 copy as from its F16 file (bench/results/embedding.md).
 The copy holds the same weights widened to 32 bits, so its vectors match the original
 file's. It is made once with llama.cpp's own converter, kept in the data home's cache,
 named after the source's size and modification time (a changed file gets a new copy),
