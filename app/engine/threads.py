@@ -2,10 +2,11 @@
 
 llama.cpp's OpenMP threads spin at every barrier. When another program keeps a core
 busy, a thread that lost its core holds every other one at the next barrier: on a
-2-core laptop with one busy process, gemma-3-270m fell from 37 to 13 tokens/s at 2
-threads while 1 thread made 22 (bench/results/contention.md). So the engine watches the
-CPU time the rest of the machine uses (all processes' busy time minus this one's) and
-runs one thread fewer per core taken, and all of them again when the machine is free.
+2-core laptop with one busy process, gemma-3-270m fell from 38.7 to 15.4 tokens/s at
+2 threads while 1 thread made 23.4, and to 3.2 with two (bench/results/contention.md).
+So the engine watches the CPU time the rest of the machine uses (all processes' busy
+time minus this one's) and runs one thread fewer per core taken, and all of them again
+when the machine is free.
 OpenMP's passive wait policy would also avoid the collapse but cost 16% on an idle
 machine, which this does not.
 """
