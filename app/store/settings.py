@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 
 from app import settings as settings_decl
 from app.errors import SettingError
@@ -46,6 +47,27 @@ class SettingStore(StoreBase):
                                                updated_at = excluded.updated_at""",
             [name, json.dumps(parsed), time.time()],
         )
+        return parsed
+
+    def save_settings(self, values: Mapping[str, object]) -> dict[str, settings_decl.SettingValue]:
+        """Store several settings at once, as the settings dialog saves them.
+
+        Every value is validated first, then all are written in one transaction, so a
+        refused value, or the app dying midway, stores none of them. A value equal to
+        its declared default removes the stored one.
+        """
+        parsed = {name: settings_decl.validate(name, value) for name, value in values.items()}
+        with self._atomic():
+            for name, value in parsed.items():
+                if value == settings_decl.declaration(name).default:
+                    self.db.execute("DELETE FROM settings WHERE name = ?", [name])
+                else:
+                    self.db.execute(
+                        """INSERT INTO settings(name, value, updated_at) VALUES (?, ?, ?)
+                           ON CONFLICT(name) DO UPDATE SET value = excluded.value,
+                                                           updated_at = excluded.updated_at""",
+                        [name, json.dumps(value), time.time()],
+                    )
         return parsed
 
     @locked

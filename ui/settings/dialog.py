@@ -40,7 +40,8 @@ class SettingsController(QObject):
         return self._store.all_settings()
 
     def save(self, values: Mapping[str, object]) -> bool:
-        """Store the values that changed. All are checked first, so a refusal stores nothing.
+        """Store the values that changed, all in one transaction: a refusal, or the app
+        dying midway, stores none of them.
 
         A value equal to the declared default removes the stored one, so the
         settings table keeps only what the user set apart from the defaults.
@@ -49,11 +50,7 @@ class SettingsController(QObject):
         try:
             parsed = {name: declaration(name).parse(value) for name, value in values.items()}
             changed = {name: value for name, value in parsed.items() if current[name] != value}
-            for name, value in changed.items():
-                if value == declaration(name).default:
-                    self._store.reset_setting(name)
-                else:
-                    self._store.set_setting(name, value)
+            self._store.save_settings(changed)  # one transaction: all of them or none
         except HearthError as exc:
             self.failed.emit(str(exc))
             return False
