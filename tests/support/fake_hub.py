@@ -213,6 +213,7 @@ class FakeHub:
         self.corrupt: set[str] = set()
         self.token: str | None = None
         self.delay = 0.0  # seconds to wait before answering each request (a slow hub)
+        self.pace = 0.0  # seconds to wait after each 64 KiB of a file's body (a slow line)
         self.held = 0  # requests that have waited for release_answers() so far
         self._answering = threading.Event()
         self._answering.set()
@@ -685,6 +686,8 @@ class FakeHub:
                 step = min(_CHUNK, limit - sent)
                 h.wfile.write(body[sent : sent + step])
                 sent += step
+                if self.pace:
+                    time.sleep(self.pace)
         except (BrokenPipeError, ConnectionResetError):
             h.close_connection = True
         finally:
