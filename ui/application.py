@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__
 from app.context import Context
+from app.locks import DESKTOP_WORK, AlreadyOpenError
 from resources import resource_path
 from ui.main_window import MainWindow
 from ui.theme import apply_theme
@@ -34,10 +35,26 @@ def build_window(ctx: Context, app: QApplication) -> MainWindow:
     return window
 
 
-def run_desktop(ctx: Context) -> int:
-    # Answers left half-written by a crash stay, marked as stopped.
+def open_desktop(ctx: Context, app: QApplication) -> MainWindow:
+    """The desktop's window on this data home, unless another window already has it
+    (``AlreadyOpenError``). Answers a crash left half-written stay, marked as stopped;
+    answers the command line is still writing are left to it."""
+    if not ctx.store.hold(DESKTOP_WORK):
+        raise AlreadyOpenError(ctx.paths.home)
     ctx.store.recover_interrupted()
+    return build_window(ctx, app)
+
+
+def run_desktop(ctx: Context) -> int:
     app = create_application()
-    window = build_window(ctx, app)
+    try:
+        window = open_desktop(ctx, app)
+    except AlreadyOpenError as already:
+        print(f"hearth: {already}", file=sys.stderr)
+        QMessageBox.information(None, "Hearth is already open", str(already))
+        return 1
     window.show()
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        ctx.store.let_go(DESKTOP_WORK)

@@ -360,10 +360,14 @@ class Downloader:
         with self._lock:
             if download_id in self._active:
                 raise DownloadError(f"{row.filename} is already downloading.")
+            if not self.store.hold(_work(download_id)):  # nothing touched: it is theirs
+                raise DownloadError(_ELSEWHERE.format(name=row.filename))
             row = self.store.get_download(download_id)
             active = None if row.status == "cancelled" else _Active(token)
             if active is not None:
                 self._active[download_id] = active
+            else:
+                self.store.let_go(_work(download_id))
         if active is None:  # cancel() came first: plan() starts it again
             yield self._progress(row, 0, 0.0, "cancelled")
             return
@@ -384,6 +388,7 @@ class Downloader:
             transfer.close()
             with self._lock:
                 self._active.pop(download_id, None)
+                self.store.let_go(_work(download_id))
 
     def _run(self, row: Download, active: _Active, t: PartFile) -> Iterator[Progress]:
         token = active.token
@@ -635,8 +640,11 @@ class Downloader:
 
     # ------------------------------------------------------------------ control
     def _is_active(self, download_id: int) -> bool:
+        """Running here, or in another Hearth on this data home (a window or the CLI)."""
         with self._lock:
-            return download_id in self._active
+            if download_id in self._active:
+                return True
+        return self.store.in_progress_elsewhere(_work(download_id))
 
     def pause(self, download_id: int) -> None:
         """Pause a run happening on another thread (same as cancelling its token).
@@ -666,6 +674,11 @@ class Downloader:
             row = self.store.get_download(download_id)
             if row.status == "done":
                 return
+            if self.store.in_progress_elsewhere(_work(download_id)):
+                raise DownloadError(
+                    f"{row.filename} is downloading in another Hearth window or command; "
+                    "cancel it there."
+                )
             unlink_quietly(Path(row.part_path))
             self.store.update_download(
                 download_id, status="cancelled", downloaded_bytes=0, error=None
@@ -685,6 +698,17 @@ class Downloader:
                 )
             rows.append(row)
         return rows
+
+
+_ELSEWHERE = (
+    "{name} is being downloaded by another Hearth on this data folder (another window, "
+    "or `hearth models pull`); it goes on there, and this one leaves it alone."
+)
+
+
+def _work(download_id: int) -> str:
+    """The name of a download's lock while some Hearth runs it (app.locks)."""
+    return f"download-{download_id}"
 
 
 def _facts_from_paths_info(

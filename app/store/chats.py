@@ -176,6 +176,8 @@ class ChatStore(StoreBase):
                 "UPDATE chats SET current_leaf_id = ?, updated_at = ? WHERE id = ?",
                 [message_id, now, chat_id],
             )
+        if status == "streaming":  # a live answer: another Hearth must not call it a crash's
+            self.hold(f"answer-{message_id}")
         return self.get_message(cast(int, message_id))
 
     def append_message(self, chat_id: int, role: Role, content: str = "", **kwargs: Any) -> Message:
@@ -221,6 +223,7 @@ class ChatStore(StoreBase):
                 "meta": json.dumps(merged_meta),
             },
         )
+        self.let_go(f"answer-{message_id}")
         return self.get_message(message_id)
 
     @locked
@@ -297,12 +300,25 @@ class ChatStore(StoreBase):
 
     @locked
     def recover_interrupted(self) -> int:
-        """Answers left 'streaming' by a crash become 'stopped' (their text is kept)."""
-        cursor = self.db.execute(
-            "UPDATE messages SET status = 'stopped', stop_reason = 'interrupted' "
-            "WHERE status = 'streaming'"
-        )
-        return int(cursor.rowcount)
+        """Answers left 'streaming' by a crash become 'stopped' (their text is kept).
+
+        An answer another Hearth is still writing (the command line, or another window on
+        this data home) holds its lock and is left alone.
+        """
+        rows = self.db.execute("SELECT id FROM messages WHERE status = 'streaming'").fetchall()
+        recovered = 0
+        for (message_id,) in rows:
+            name = f"answer-{message_id}"
+            if name in self._held or self.in_progress_elsewhere(name):
+                continue
+            cursor = self.db.execute(
+                "UPDATE messages SET status = 'stopped', stop_reason = 'interrupted' "
+                "WHERE id = ? AND status = 'streaming'",
+                [message_id],
+            )
+            recovered += cursor.rowcount
+            (self.locks_dir / f"{name}.lock").unlink(missing_ok=True)
+        return recovered
 
     @locked
     def delete_message(self, message_id: int) -> None:

@@ -3,6 +3,7 @@ the one lock that serialises calls, transactions and the small query helpers."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from sqlite_utils import Database
 from sqlite_utils.utils import sqlite3  # type: ignore[attr-defined]
 
 from app.errors import StoreError
+from app.locks import ProcessLock, held_elsewhere
 from app.store import migrations
 
 P = ParamSpec("P")
@@ -47,6 +49,7 @@ class StoreBase:
         self.db = db
         self.path = path
         self._lock = threading.RLock()
+        self._held: dict[str, ProcessLock] = {}  # work this process is doing (app.locks)
 
     # ---------------------------------------------------------------- opening
     @classmethod
@@ -62,13 +65,19 @@ class StoreBase:
             db.execute("PRAGMA foreign_keys=ON")
             db.execute("PRAGMA synchronous=NORMAL")
             store = cls(db, path)
-            migrations.migrate(db, path, stop_before)
+            # Two Hearths starting at once on one data home must not both migrate it.
+            with ProcessLock(store.locks_dir / f"{path.name}.migrating.lock").wait(
+                60, "updating the database"
+            ):
+                migrations.migrate(db, path, stop_before)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"Cannot open the database {path}: {exc}") from exc
         return store
 
     def close(self) -> None:
         with self._lock:
+            for name in list(self._held):
+                self.let_go(name)
             self.db.close()
 
     def __enter__(self) -> Self:
@@ -90,6 +99,39 @@ class StoreBase:
     def foreign_keys(self) -> bool:
         return bool(self.db.execute("PRAGMA foreign_keys").fetchone()[0])
 
+    # ---------------------------------------------------------------- live work
+    @property
+    def locks_dir(self) -> Path:
+        """Where the locks of work in progress on this database live (app.locks)."""
+        return self.path.parent / "locks"
+
+    def hold(self, name: str) -> bool:
+        """Mark work ``name`` as being done by this process until ``let_go(name)`` or the
+        process ends; False when another process (or another store) is doing it."""
+        with self._lock:
+            if name in self._held:
+                return True
+            lock = ProcessLock(self.locks_dir / f"{name}.lock")
+            if not lock.acquire():
+                return False
+            self._held[name] = lock
+            return True
+
+    def let_go(self, name: str) -> None:
+        with self._lock:
+            lock = self._held.pop(name, None)
+        if lock is not None:
+            with contextlib.suppress(OSError):  # while still held: nobody takes a stale file
+                lock.path.unlink(missing_ok=True)
+            lock.release()
+
+    def in_progress_elsewhere(self, name: str) -> bool:
+        """True while a live process other than this store's is doing work ``name``."""
+        with self._lock:
+            if name in self._held:
+                return False
+        return held_elsewhere(self.locks_dir / f"{name}.lock")
+
     # ---------------------------------------------------------------- helpers
     def _all(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         return list(self.db.query(sql, params or []))
@@ -100,5 +142,19 @@ class StoreBase:
 
     @contextmanager
     def _atomic(self) -> Iterator[None]:
-        with self._lock, self.db.atomic():
-            yield
+        """One transaction (a savepoint inside another). It takes the write lock when it
+        begins (BEGIN IMMEDIATE): a transaction that read first and wrote later could not
+        wait for another Hearth's write, and would fail at once with "database is locked"."""
+        with self._lock:
+            if self.db.conn.in_transaction:
+                with self.db.atomic():
+                    yield
+                return
+            self.db.execute("BEGIN IMMEDIATE")  # waits up to the busy timeout for a writer
+            try:
+                yield
+            except BaseException:
+                if self.db.conn.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")

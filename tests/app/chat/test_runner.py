@@ -165,7 +165,11 @@ def test_export_markdown_and_json_with_every_branch(runner: ChatRunner, store: S
 def test_recover_interrupted_marks_streaming_answers_stopped(store: Store) -> None:
     chat = store.create_chat()
     store.append_message(chat.id, "user", "q")
-    answer = store.append_message(chat.id, "assistant", "partial", status="streaming")
+    other = Store.open(store.path)  # another Hearth on this data home, writing an answer
+    answer = other.append_message(chat.id, "assistant", "partial", status="streaming")
+    assert store.recover_interrupted() == 0  # it is still being written: left alone
+    assert store.get_message(answer.id).status == "streaming"
+    other.close()  # that Hearth ends without finishing the answer (as a crash would)
     assert store.recover_interrupted() == 1
     recovered = store.get_message(answer.id)
     assert recovered.status == "stopped" and recovered.content == "partial"
