@@ -16,7 +16,7 @@ from sqlite_utils import Database
 # sqlite3 as sqlite-utils chose it: pysqlite3 (extension loading) when installed.
 from sqlite_utils.utils import sqlite3  # type: ignore[attr-defined]
 
-from app.errors import StoreError
+from app.errors import StoreError, StoreFullError
 from app.locks import ProcessLock, held_elsewhere
 from app.store import migrations
 
@@ -31,9 +31,19 @@ def locked(method: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         store = cast("StoreBase", args[0])
         with store._lock:
-            return method(*args, **kwargs)
+            try:
+                return method(*args, **kwargs)
+            except sqlite3.OperationalError as exc:
+                if is_disk_full(exc):
+                    raise StoreFullError(store.path.parent) from exc
+                raise
 
     return wrapper
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether SQLite failed because the disk is full (SQLITE_FULL)."""
+    return getattr(exc, "sqlite_errorcode", None) == 13 or "disk is full" in str(exc)
 
 
 def fts_query(text: str) -> str:

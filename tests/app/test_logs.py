@@ -48,3 +48,13 @@ def test_debug_detail_only_when_verbose(tmp_path: Path, restore_logging: None) -
     setup_logging(log_file, verbose=True)
     logging.getLogger("hearth.test").debug("fine detail")
     assert "fine detail" in log_file.read_text()
+
+
+def test_a_log_that_cannot_be_written_stays_quiet(
+    restore_logging: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A full disk (/dev/full answers every write with ENOSPC) costs log lines, never a
+    "Logging error" traceback on the user's terminal."""
+    setup_logging(Path("/dev/full"))
+    logging.getLogger("hearth.test").error("this line cannot be written")
+    assert capsys.readouterr().err == ""
