@@ -73,7 +73,8 @@ def _error_response(error: ApiError, dialect: Dialect) -> JSONResponse:
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if error.status == 503 else None
     if dialect == "anthropic":
         kinds = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
-                 413: "request_too_large", 503: "overloaded_error", 500: "api_error"}  # fmt: skip
+                 403: "permission_error", 413: "request_too_large", 503: "overloaded_error",
+                 500: "api_error"}  # fmt: skip
         body: dict[str, Any] = {
             "type": "error",
             "error": {"type": kinds.get(error.status, "api_error"), "message": error.message},
@@ -92,13 +93,16 @@ class ServerOptions:
     recent: RecentRequests | None = None  # where each answered request is recorded
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def check_bind(host: str, api_key: str | None) -> None:
     """Loopback needs nothing; any other address is an explicit choice that needs a key."""
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if not loopback and not api_key:
+    if not _is_loopback(host) and not api_key:
         raise HearthError(
             f"Serving on {host} lets other computers use your models: give an API key "
             "(--api-key KEY) to do that, or serve on 127.0.0.1."
@@ -359,6 +363,24 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
             raise ApiError(400, "The request body must be a JSON object.", "invalid_request_error")
         return body
 
+    def guard_browsers(request: Request) -> None:
+        """Web pages the user visits must not use their models. A browser names the page's
+        origin on every cross-site request: only origins the user allowed get in (CORS
+        alone stops a page reading the answer, not sending the request). Without a key the
+        server is loopback only, so a Host other than loopback is a page that rebound its
+        own name to 127.0.0.1 (DNS rebinding) and is refused too."""
+        origin = request.headers.get("origin")
+        if origin is not None and origin not in options.cors_origins:
+            raise ApiError(403, f"Requests from web pages ({origin}) are refused; allow that "
+                           "origin in the API settings (CORS) to use it.",
+                           "permission_error")  # fmt: skip
+        if options.api_key is None:
+            name = request.headers.get("host", "").rsplit(":", 1)[0].strip("[]").lower()
+            if not _is_loopback(name):
+                raise ApiError(403, f"Requests addressed to {name or 'no host'} are refused: "
+                               "without an API key this server answers only loopback "
+                               "(127.0.0.1, localhost).", "permission_error")  # fmt: skip
+
     def authorize(request: Request) -> None:
         if options.api_key is None:
             return
@@ -387,6 +409,7 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
             at, started = time.time(), time.perf_counter()
             note = request.state.note = _Note()
             try:
+                guard_browsers(request)
                 authorize(request)
                 result: Response = await handler(request)
             except BaseException as exc:  # every failure answers in the API's words
