@@ -54,6 +54,7 @@ KINDS: dict[str, str] = {
 }
 
 MAX_BYTES = 256 * 1024 * 1024  # larger files are refused before anything is read
+DOCX_MAX_UNPACKED = 250_000_000  # a .docx unpacking to more is refused unread
 TEXT_SNIFF_BYTES = 64 * 1024  # how much of a text file decides whether it is text at all
 CSV_ROWS_PER_SECTION = 40
 HEADING_SEPARATOR = " > "
@@ -645,6 +646,7 @@ def _open_docx(path: Path) -> Source:
     from docx.table import Table
 
     name = path.name
+    _check_unpacked_size(path)
     try:
         document = docx.Document(str(path))
     except Exception as exc:  # a bad zip, a missing part, broken XML: all the same to the user
@@ -678,6 +680,28 @@ def _open_docx(path: Path) -> Source:
             yield section
 
     return Source(path, "docx", read)
+
+
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse a .docx that would unpack to more than DOCX_MAX_UNPACKED (a zip bomb) before
+    anything is inflated. The sizes a zip declares are a real bound: Python's zipfile
+    stops each member at its declared size."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise DocumentError(
+            f"{path.name} is damaged or not a Word document and can't be read."
+        ) from None
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > DOCX_MAX_UNPACKED or len(members) > 10_000:
+        raise DocumentError(
+            f"{path.name} is refused: it unpacks to {format_bytes(unpacked)} in "
+            f"{len(members):,} parts, more than a Word document holds (Hearth reads up to "
+            f"{format_bytes(DOCX_MAX_UNPACKED)}). It may be a zip bomb."
+        )
 
 
 def _docx_heading_level(paragraph: Any) -> int | None:

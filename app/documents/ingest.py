@@ -100,9 +100,18 @@ def add_paths(
     """
     max_bytes = int(store.get_setting("document_max_mb")) * 1_000_000
     result = AddResult()
-    explicit = {Path(p).resolve() for p in paths if not Path(p).is_dir()}
-    for path in expand_paths(Path(p) for p in paths):
-        resolved = path.resolve()
+    paths = [Path(p) for p in paths]
+    explicit = {p.absolute() for p in paths if not p.is_dir()}
+    for path in expand_paths(paths):
+        try:
+            resolved = path.resolve()
+        except (RuntimeError, OSError):  # a link to itself, or a loop of links
+            result.refused.append(
+                Refused(str(path), f"{path.name} is a link that leads back to itself")
+            )
+            continue
+        if path.absolute() in explicit:
+            explicit.add(resolved)
         kind = kind_for(resolved)
         if kind is None:
             # Inside a dropped folder, quietly skip what Hearth cannot read (images, ...);
