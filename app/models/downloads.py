@@ -216,6 +216,8 @@ class Downloader:
         parts = filename.split("/")
         if any(p in ("", ".", "..") for p in parts):
             self._refuse(filename, "the file name has empty, '.' or '..' parts")
+        if any(len(p.encode()) > 200 for p in parts):
+            self._refuse(filename[:60] + "…", "a part of the file name is over 200 bytes long")
         return parts
 
     def _check_row_paths(self, row: Download) -> tuple[Path, Path]:
@@ -245,7 +247,10 @@ class Downloader:
             if self._is_active(existing.id):
                 return existing
         try:
-            facts = self._ask_hub(repo_id, filename, revision)
+            try:
+                facts = self._ask_hub(repo_id, filename, revision)
+            except (httpx2.TooManyRedirects, httpx2.UnsupportedProtocol) as e:
+                raise _bad_redirect(filename) from e
         except DownloadError as err:
             if existing is not None:
                 self.store.update_download(existing.id, error=str(err))
@@ -448,6 +453,10 @@ class Downloader:
                 self.store.update_download(row.id, downloaded_bytes=t.offset)
                 yield self._progress(row, t.offset, 0.0, "running")
                 self._sleep(self._backoff(failures), token)
+            except ChecksumError as too_much:  # the server sent more than the file holds
+                t.discard()
+                self._settle(row.id, "failed", str(too_much), downloaded_bytes=0)
+                raise
             except OfflineModeIsEnabled as e:
                 err = OfflineError(
                     f"Offline mode is on (HF_HUB_OFFLINE): {row.filename} stays paused at "
@@ -540,6 +549,8 @@ class Downloader:
                 yield from self._write(response, t, token, meter, row)
         except (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError) as e:
             raise _Retry(str(e) or type(e).__name__) from e
+        except (httpx2.TooManyRedirects, httpx2.UnsupportedProtocol) as e:
+            raise _bad_redirect(row.filename) from e
 
     def _write(
         self,
@@ -557,6 +568,14 @@ class Downloader:
                 for piece in response.iter_bytes():
                     pending.append(piece)
                     pending_bytes += len(piece)
+                    if row.total_bytes is not None and t.offset + pending_bytes > row.total_bytes:
+                        pending.clear()  # not one byte past the size the hub gave
+                        raise ChecksumError(
+                            f"The server sent more of {row.filename} than the "
+                            f"{format_bytes(row.total_bytes)} the hub says it holds, so it is "
+                            "not that file; the download was stopped and its partial file "
+                            "deleted."
+                        )
                     if pending_bytes < self.chunk_bytes and not token.cancelled:
                         continue
                     block = b"".join(pending)
@@ -704,6 +723,13 @@ _ELSEWHERE = (
     "{name} is being downloaded by another Hearth on this data folder (another window, "
     "or `hearth models pull`); it goes on there, and this one leaves it alone."
 )
+
+
+def _bad_redirect(filename: str) -> DownloadError:
+    return DownloadError(
+        f"The hub sent the download of {filename} round in redirects, or to an address that "
+        "is not a web address; Hearth refuses to follow it."
+    )
 
 
 def _work(download_id: int) -> str:

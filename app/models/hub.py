@@ -354,15 +354,18 @@ class HubClient:
         except OfflineError as unreachable:
             return self._saved_listing(key, repo_id, reason=unreachable.reason)
 
-        commit = info.sha or revision
-        siblings = info.siblings or []
-        gguf = [
-            _hub_file(s.rfilename, s.size, s.lfs.sha256 if s.lfs else None)
-            for s in siblings
-            if s.rfilename.lower().endswith(".gguf")
-        ]
+        try:
+            commit = info.sha or revision
+            siblings = info.siblings or []
+            gguf = [
+                _hub_file(s.rfilename, s.size, s.lfs.sha256 if s.lfs else None)
+                for s in siblings
+                if s.rfilename.lower().endswith(".gguf")
+            ]
+            card = next((s for s in siblings if s.rfilename.lower() == "readme.md"), None)
+        except (ValueError, TypeError, KeyError, AttributeError) as unreadable:
+            raise unreadable_answer(unreadable) from None
         readme = None
-        card = next((s for s in siblings if s.rfilename.lower() == "readme.md"), None)
         if card is not None and (card.size or 0) < README_MAX_BYTES:
             readme = self._readme(repo_id, card.rfilename, commit, card.size)
         listing = RepoListing(
@@ -551,7 +554,18 @@ class HubClient:
         if isinstance(cause, httpx2.HTTPError | OSError):
             reason = _network_reason(cause, urlsplit(self.endpoint).hostname or "the hub")
             return OfflineError(f"Can't reach the Hugging Face Hub ({reason}).", reason=reason)
+        if isinstance(cause, ValueError | TypeError | KeyError | AttributeError | IndexError):
+            return unreadable_answer(cause)  # not JSON, or not the JSON the hub sends
         return error
+
+
+def unreadable_answer(cause: BaseException) -> HubError:
+    """A hub answer Hearth cannot read: broken JSON, the wrong shape, a captive portal."""
+    log.warning("unreadable answer from the hub: %r", cause)
+    return HubError(
+        "The Hugging Face Hub sent an answer Hearth cannot read (it is not the JSON the hub "
+        "sends; a proxy or a Wi-Fi login page may be in the way). Try again later."
+    )
 
 
 class _Outcome(Generic[T]):

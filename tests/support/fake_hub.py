@@ -19,7 +19,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -214,6 +214,8 @@ class FakeHub:
         self.token: str | None = None
         self.delay = 0.0  # seconds to wait before answering each request (a slow hub)
         self.pace = 0.0  # seconds to wait after each 64 KiB of a file's body (a slow line)
+        # Path prefix -> a function that answers those requests itself (hostile answers).
+        self.hostile: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
         self.held = 0  # requests that have waited for release_answers() so far
         self._answering = threading.Event()
         self._answering.set()
@@ -403,6 +405,10 @@ class FakeHub:
             body = h.rfile.read(length) if length else b""
         parts = split.path.split("/")
         try:
+            for prefix, answer in list(self.hostile.items()):
+                if split.path.startswith(prefix):
+                    answer(h)  # the test's own (hostile) answer for these paths
+                    return
             if split.path.startswith("/api/models"):
                 if method == "HEAD":
                     self._error(h, 405, "Method not allowed")
