@@ -654,7 +654,8 @@ def test_a_chat_of_2000_messages_opens_building_only_its_last_page(
     assert page.view.built_count() == PAGE_SIZE
     last = store.thread(chat.id)[-1]
     bar = page.view.scroll_area.verticalScrollBar()
-    qtbot.waitUntil(lambda: 0 < bar.maximum() == bar.value())
+    # Layout of the built pages can take seconds on a loaded machine: wait, don't time.
+    qtbot.waitUntil(lambda: 0 < bar.maximum() == bar.value(), timeout=30_000)
     assert widget_for(page, last).isVisible()
 
     # Reaching the top builds the previous page above, and what was on screen stays put.
@@ -662,8 +663,8 @@ def test_a_chat_of_2000_messages_opens_building_only_its_last_page(
     bar.setValue(0)
     on_screen = oldest_built.y()
     assert page.view.built_count() == 2 * PAGE_SIZE
-    qtbot.waitUntil(lambda: bar.value() > 0)
-    qtbot.waitUntil(lambda: abs(oldest_built.y() - bar.value() - on_screen) <= 2)
+    qtbot.waitUntil(lambda: bar.value() > 0, timeout=30_000)
+    qtbot.waitUntil(lambda: abs(oldest_built.y() - bar.value() - on_screen) <= 2, timeout=30_000)
 
 
 def test_a_new_chat_shows_the_empty_state(page: ChatPage) -> None:
