@@ -852,6 +852,10 @@ class ChatView(QWidget):
         self._first = new_first
         self._build_range(new_first, old_first)
         self._update_chrome()
+        # The anchor's time counts from now: building can take longer than that time on a
+        # busy machine, and the layout that moves everything down comes after it.
+        if self._anchor is not None:
+            self._anchor_timer.start()
         return built
 
     def start_editing(self, message_id: int) -> bool:
@@ -998,6 +1002,7 @@ class ChatView(QWidget):
     def _range_changed(self, _minimum: int, maximum: int) -> None:
         if self._anchor is not None:
             self._apply_anchor()
+            self._anchor_timer.start()  # held while the layout is still settling
         elif self._follow:
             self.scroll_area.verticalScrollBar().setValue(maximum)
         if maximum == 0 and self._first > 0 and self._anchor is None:
