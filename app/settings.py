@@ -133,6 +133,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Free the model's memory after this many minutes without use. 0 keeps it loaded.",
         "Performance", minimum=0, maximum=10_080,
     ),
+    Setting(
+        "kv_cache_disk_mb", "int", 2048, "Saved chat state on disk (MB)",
+        "The model's state of recent chats, kept on disk so a chat reopened after a restart "
+        "answers without reading its whole history again. The least recently used go first; "
+        "0 turns it off.",
+        "Performance", minimum=0, maximum=1_000_000,
+    ),
     # --- Sampling defaults (each chat can override them)
     Setting(
         "temperature", "float", 0.8, "Temperature",

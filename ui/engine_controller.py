@@ -34,6 +34,7 @@ from app.engine.events import (
     LoadOptions,
     TextDelta,
 )
+from app.engine.kv_disk import kv_disk_in
 from app.errors import HearthError
 from app.store import Store
 from ui.workers import Job, WorkerThread
@@ -116,7 +117,9 @@ class EngineController(QObject):
         remote_servers: RemoteServers | None = None,
     ) -> None:
         super().__init__()
-        self.engine = engine or Engine()
+        self.engine = engine or Engine(
+            kv_disk=kv_disk_in(store.path.parent, int(store.get_setting("kv_cache_disk_mb")))
+        )
         self._store = store
         self.remote_servers = remote_servers
         self._remote: RemoteEngine | None = None

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from app.chat.runner import load_options_for
 from app.engine.engine import Engine
+from app.engine.kv_disk import kv_disk_in
 from app.errors import HearthError, NotFoundError
 from app.models.library import is_embedding_entry, is_reranker_entry
 from app.store import ModelEntry, Store
@@ -54,7 +55,9 @@ class ModelHost:
         desktop: bool = False,
     ) -> None:
         self.store = store
-        self.engine = engine or Engine()
+        self.engine = engine or Engine(
+            kv_disk=kv_disk_in(store.path.parent, int(store.get_setting("kv_cache_disk_mb")))
+        )
         self.max_waiting = max_waiting
         self.desktop = desktop
         # The desktop keeps its chats' KV caches apart from the API's (one snapshot each).

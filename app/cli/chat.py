@@ -28,6 +28,7 @@ from app.documents.rerank import open_reranker
 from app.documents.search import Searcher
 from app.engine.engine import Engine
 from app.engine.events import ContextTrimmed, GenerationDone, TextDelta
+from app.engine.kv_disk import kv_disk_in
 from app.errors import HearthError
 from app.store import SourceRecord, Store
 
@@ -84,7 +85,9 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
             if args.prompt is not None:
                 return _one_answer(runner, chat.id, args.prompt, sampling, args.json, args.model)
             return _interactive(runner, chat.id, sampling, args.model)
-        engine = Engine()
+        engine = Engine(
+            kv_disk=kv_disk_in(store.path.parent, int(store.get_setting("kv_cache_disk_mb")))
+        )
         options = load_options_for(
             store,
             model=entry,
@@ -108,9 +111,12 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
             grounder=Grounder(store, searcher),
         )
         sampling = sampling_for(store, chat, _overrides(args))
-        if args.prompt is not None:
-            return _one_answer(runner, chat.id, args.prompt, sampling, args.json, loaded.name)
-        return _interactive(runner, chat.id, sampling, loaded.name)
+        try:
+            if args.prompt is not None:
+                return _one_answer(runner, chat.id, args.prompt, sampling, args.json, loaded.name)
+            return _interactive(runner, chat.id, sampling, loaded.name)
+        finally:
+            engine.close()  # first finishes saving the chat's state: the next run starts warm
     finally:
         if args.no_save:
             store.close()

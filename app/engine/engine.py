@@ -26,6 +26,7 @@ from typing import Any, cast
 import jinja2
 import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
+import numpy as np
 
 from app.cancel import CancelToken
 from app.engine.build import llama_build
@@ -49,6 +50,7 @@ from app.engine.events import (
     TextDelta,
 )
 from app.engine.gguf_file import validate_file
+from app.engine.kv_disk import KVDisk, SavedState, model_identity
 from app.engine.load_errors import explain_load_failure
 from app.engine.memory import check_fits, estimate_memory
 from app.engine.probe import ensure_survivable
@@ -63,8 +65,40 @@ llama_log = logging.getLogger("llama.cpp")
 
 @dataclass
 class _Snapshot:
-    state: Any  # llama_cpp.LlamaState
-    size: int
+    """A chat's KV state: llama.cpp's state bytes and the tokens they hold. Without the
+    binding's LlamaState logits copy, which holds a row per batch token over the whole
+    vocabulary (537 MB for gemma-3's 262k tokens at the default batch of 512) and which
+    nothing needs: the next prompt's last token is always evaluated again."""
+
+    saved: SavedState
+
+    @property
+    def size(self) -> int:
+        return len(self.saved.state) + self.saved.tokens.nbytes
+
+
+def _capture(llm: llama_cpp.Llama) -> _Snapshot:
+    ctx = llm.ctx
+    size = llama_lib.llama_state_get_size(ctx)
+    buffer = (ctypes.c_uint8 * size)()
+    written = llama_lib.llama_state_get_data(ctx, buffer, size)
+    tokens = np.array(llm.input_ids[: llm.n_tokens], dtype=np.intc)
+    return _Snapshot(SavedState(tokens, ctypes.string_at(buffer, written)))
+
+
+def _restore(llm: llama_cpp.Llama, saved: SavedState) -> bool:
+    """Put a saved state back; False (and an empty cache) when llama.cpp refuses it."""
+    n = len(saved.tokens)
+    if n > llm.n_ctx():
+        return False
+    buffer = (ctypes.c_uint8 * len(saved.state)).from_buffer_copy(saved.state)
+    if llama_lib.llama_state_set_data(llm.ctx, buffer, len(saved.state)) != len(saved.state):
+        cast(Any, llm._ctx).kv_cache_clear()
+        llm.n_tokens = 0
+        return False
+    llm.input_ids[:n] = saved.tokens
+    llm.n_tokens = n
+    return True
 
 
 @dataclass
@@ -247,7 +281,9 @@ def resolve_gpu_layers(requested: int, block_count: int | None) -> int:
 class Engine:
     """One loaded model and the controls around it. Thread-safe."""
 
-    def __init__(self, *, state_cache_bytes: int | None = None) -> None:
+    def __init__(
+        self, *, state_cache_bytes: int | None = None, kv_disk: KVDisk | None = None
+    ) -> None:
         route_llama_log()  # first: loading the CPU kernels below logs which one it took
         llama_build()  # a build that loads its CPU kernels on demand loads them now
         self._llm: llama_cpp.Llama | None = None
@@ -263,6 +299,9 @@ class Engine:
         if budget is None:
             budget = min(1 << 30, memory().total_bytes // 10)
         self._states = _StateCache(budget)
+        # Chats' states on disk, for a warm start after a restart (None: memory only).
+        self._kv_disk = kv_disk
+        self._kv_id: str | None = None  # what the loaded model's states depend on
         self._last_used = time.monotonic()
         self._abort_ref: Any = None
         _live_engines.add(self)
@@ -365,6 +404,12 @@ class Engine:
                 raise ModelLoadError(message) from exc
             self._llm = llm
             self._governor = ThreadGovernor(n_threads) if not options.n_threads else None
+            self._kv_id = None
+            if self._kv_disk is not None and not options.embedding:
+                self._kv_id = model_identity(
+                    path, n_ctx=n_ctx, n_batch=kwargs["n_batch"], flash_attn=options.flash_attn,
+                    n_gpu_layers=n_gpu_layers,
+                )  # fmt: skip
             cast(Any, llm)._init_sampler = functools.partial(_sampler_chain, llm)
             self._abort_ref = llama_lib.ggml_abort_callback(self._should_abort)
             eos = self._token_text(llm, llm.token_eos())
@@ -435,9 +480,12 @@ class Engine:
             self._unload_locked()
 
     def close(self) -> None:
-        """Free the model whatever the state (on shutdown); a running generation must be stopped."""
+        """Free the model whatever the state (on shutdown); a running generation must be stopped.
+        Chats' states still being written to disk are finished first."""
         with self._lock:
             self._unload_locked()
+        if self._kv_disk is not None:
+            self._kv_disk.flush()
 
     def _unload_locked(self) -> None:
         self._release()
@@ -615,6 +663,7 @@ class Engine:
         stops = tuple(s for s in (*prompt.stop, *sampling.stop) if s)
         yield from self._write(llm, loaded, tokens, sampling, stops, splitter, token, started,
                                dropped)  # fmt: skip
+        self._keep_on_disk(llm, session)
 
     def _complete(
         self,
@@ -641,6 +690,7 @@ class Engine:
         stops = tuple(s for s in sampling.stop if s)
         yield from self._write(llm, loaded, tokens, sampling, stops, ReasoningSplitter(()),
                                token, started, ())  # fmt: skip
+        self._keep_on_disk(llm, session)
 
     def _write(
         self,
@@ -758,17 +808,26 @@ class Engine:
         yield GenerationDone("".join(answer), "".join(reasoning), stats, dropped, error)
 
     def _switch_session(self, llm: llama_cpp.Llama, session: Hashable | None) -> None:
-        """Keep the outgoing chat's KV cache and restore the incoming one's, if we have it."""
+        """Keep the outgoing chat's KV cache and restore the incoming one's, from memory,
+        else from disk (a chat last answered before the app restarted)."""
         if session is None or session == self._session:
             self._session = session if session is not None else self._session
             return
         if self._session is not None and llm.n_tokens > 0:
-            size = llama_lib.llama_state_get_size(llm.ctx)
-            self._states.put(self._session, _Snapshot(llm.save_state(), size))
+            self._states.put(self._session, _capture(llm))
         snapshot = self._states.take(session)
-        if snapshot is not None:
-            llm.load_state(snapshot.state)
+        saved = snapshot.saved if snapshot is not None else None
+        if saved is None and self._kv_disk is not None and self._kv_id is not None:
+            saved = self._kv_disk.load(self._kv_id, session)
+        if saved is not None and not _restore(llm, saved):
+            log.warning("a saved state of chat %r did not fit this model; evaluating it", session)
         self._session = session
+
+    def _keep_on_disk(self, llm: llama_cpp.Llama, session: Hashable | None) -> None:
+        """After an answer, hand the chat's state to the disk store (written meanwhile)."""
+        if session is None or self._kv_disk is None or self._kv_id is None or not llm.n_tokens:
+            return
+        self._kv_disk.save(self._kv_id, session, _capture(llm).saved)
 
     # ------------------------------------------------------------ embeddings
     def embed(
