@@ -26,6 +26,7 @@ import logging
 import os
 import struct
 import threading
+import time
 from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +116,11 @@ class KVDisk:
         partial.replace(path)
 
     def _evict(self) -> None:
+        stale = time.time() - 600
+        for partial in self.folder.glob("*.part"):  # left by a process that died mid-write
+            with contextlib.suppress(OSError):
+                if partial.stat().st_mtime < stale:
+                    partial.unlink()
         files = sorted(self.folder.glob("*.kv"), key=lambda p: p.stat().st_mtime_ns)
         total = sum(p.stat().st_size for p in files)
         while files and total > self.budget_bytes:

@@ -68,6 +68,17 @@ def test_the_files_stay_within_their_budget_least_recently_used_first(tmp_path: 
     assert sum(p.stat().st_size for p in (tmp_path / "kv").glob("*.kv")) <= 3_500
 
 
+def test_a_state_left_half_written_by_a_crash_is_cleared_away(tmp_path: Path) -> None:
+    disk = KVDisk(tmp_path / "kv", 10_000_000)
+    (tmp_path / "kv").mkdir()
+    left = tmp_path / "kv" / "abc.part"
+    left.write_bytes(b"\0" * 5000)
+    os.utime(left, (1, 1))  # written long ago
+    disk.save("m", 1, saved(10))
+    disk.flush()
+    assert not left.exists() and disk.load("m", 1) is not None
+
+
 def answered_after_restart(
     model: Path, disk: KVDisk | None, options: LoadOptions
 ) -> GenerationDone:
