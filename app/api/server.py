@@ -7,13 +7,17 @@ expect them, on Starlette and uvicorn.
   (the embedding model) in OpenAI's shape; ``POST /v1/messages`` (streamed events or not) in
   Anthropic's. Sampling fields, ``stop``, ``max_tokens``, ``seed``; usage reported.
 - Errors in each API's own shape with the status codes their clients act on: 401 a
-  missing or wrong key, 404 an unknown model, 400 malformed JSON or a prompt longer
-  than the context, 413 a body over the limit, 503 with Retry-After when the queue
-  is full. Never a stack trace (a bug is logged and answered 500 in words).
-- One answer at a time through a ``ModelHost``; a client that disconnects mid-stream
-  stops its generation within a token.
+  missing or wrong key, 403 a web page, 404 an unknown model, 400 malformed JSON or a
+  prompt longer than the context, 408 a body still arriving after ``body_seconds``,
+  413 a body over the limit, 503 with Retry-After when the queue is full. Never a
+  stack trace (a bug is logged and answered 500 in words).
+- One answer at a time through a ``ModelHost``; a client that hangs up (mid-stream,
+  or waiting for a whole answer) stops its generation within a token, or before it
+  starts.
 - Loopback by default; another address only with an API key (compared in constant
-  time). CORS closed unless origins are allowed. Bodies limited in size.
+  time). CORS closed unless origins are allowed; web pages refused. Bodies limited in
+  size and time; the rest of a refused body is dropped up to four times the limit (so
+  the client hears why), past that the connection is closed and nothing more read.
 - Each request is recorded (``RecentRequests``) when it has been answered.
 """
 
@@ -60,6 +64,7 @@ log = logging.getLogger(__name__)
 Dialect = Literal["openai", "anthropic"]
 MAX_BODY_BYTES = 4 << 20
 RETRY_AFTER_SECONDS = 5
+BODY_SECONDS = 60.0  # a body still arriving after this is cut off (a client trickling it)
 COMPLETION_MAX_TOKENS = 16  # /v1/completions without max_tokens writes this many, as OpenAI's
 
 
@@ -90,6 +95,7 @@ class ServerOptions:
     api_key: str | None = None
     cors_origins: list[str] = field(default_factory=list)
     max_body_bytes: int = MAX_BODY_BYTES
+    body_seconds: float = BODY_SECONDS
     recent: RecentRequests | None = None  # where each answered request is recorded
 
 
@@ -98,6 +104,14 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
+
+
+def _host_name(header: str) -> str:
+    """The name in a Host header, without its port or an IPv6 address's brackets."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0].rstrip(".")
 
 
 def check_bind(host: str, api_key: str | None) -> None:
@@ -343,17 +357,29 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
     options = options or ServerOptions()
     running: set[Run] = set()
 
+    key = options.api_key or None  # an empty key (an unset variable) is no key
+    too_big = f"The request body is over {options.max_body_bytes:,} bytes."
+
     async def body_of(request: Request) -> dict[str, Any]:
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > options.max_body_bytes:
-            raise ApiError(413, f"The request body is over {options.max_body_bytes:,} bytes.",
-                           "invalid_request_error")  # fmt: skip
+            raise ApiError(413, too_big, "invalid_request_error")
         raw = bytearray()
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > options.max_body_bytes:
-                raise ApiError(413, f"The request body is over {options.max_body_bytes:,} bytes.",
-                               "invalid_request_error")  # fmt: skip
+        try:
+            async with asyncio.timeout(options.body_seconds):
+                while not getattr(request.state, "body_read", False):
+                    message = await request.receive()
+                    if message["type"] == "http.disconnect":
+                        raise ApiError(400, "The client hung up before sending its whole "
+                                       "request.", "invalid_request_error")  # fmt: skip
+                    raw += message.get("body", b"")
+                    request.state.body_read = not message.get("more_body", False)
+                    if len(raw) > options.max_body_bytes:
+                        raise ApiError(413, too_big, "invalid_request_error")
+        except TimeoutError:
+            raise ApiError(408, f"The request body was still arriving after "
+                           f"{options.body_seconds:g} s; send it at once.",
+                           "invalid_request_error") from None  # fmt: skip
         try:
             body = json.loads(bytes(raw))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -363,6 +389,27 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
             raise ApiError(400, "The request body must be a JSON object.", "invalid_request_error")
         return body
 
+    async def dropped(request: Request) -> bool:
+        """Read and drop the rest of a refused request's body, so that the client, still
+        sending it, hears why (closing on unread data resets the connection, and the
+        answer is lost with it). False when it is too much (over four times the limit),
+        too slow or gone: then the connection is closed instead."""
+        budget = 4 * options.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > budget:
+            return False
+        try:
+            async with asyncio.timeout(options.body_seconds):
+                while True:
+                    message = await request.receive()
+                    budget -= len(message.get("body", b""))
+                    if message["type"] == "http.disconnect" or budget < 0:
+                        return False
+                    if not message.get("more_body", False):
+                        return True
+        except TimeoutError:
+            return False
+
     def guard_browsers(request: Request) -> None:
         """Web pages the user visits must not use their models. A browser names the page's
         origin on every cross-site request: only origins the user allowed get in (CORS
@@ -370,25 +417,25 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
         server is loopback only, so a Host other than loopback is a page that rebound its
         own name to 127.0.0.1 (DNS rebinding) and is refused too."""
         origin = request.headers.get("origin")
-        if origin is not None and origin not in options.cors_origins:
+        if origin is not None and not {origin, "*"} & set(options.cors_origins):
             raise ApiError(403, f"Requests from web pages ({origin}) are refused; allow that "
                            "origin in the API settings (CORS) to use it.",
                            "permission_error")  # fmt: skip
-        if options.api_key is None:
-            name = request.headers.get("host", "").rsplit(":", 1)[0].strip("[]").lower()
+        if key is None:
+            name = _host_name(request.headers.get("host", ""))
             if not _is_loopback(name):
                 raise ApiError(403, f"Requests addressed to {name or 'no host'} are refused: "
                                "without an API key this server answers only loopback "
                                "(127.0.0.1, localhost).", "permission_error")  # fmt: skip
 
     def authorize(request: Request) -> None:
-        if options.api_key is None:
+        if key is None:
             return
         given = request.headers.get("x-api-key") or ""
         auth = request.headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
             given = auth[7:].strip()
-        if not hmac.compare_digest(given.encode(), options.api_key.encode()):
+        if not hmac.compare_digest(given.encode(), key.encode()):
             raise ApiError(401, "A valid API key is needed (Authorization: Bearer KEY).",
                            "invalid_request_error", "invalid_api_key")  # fmt: skip
 
@@ -416,6 +463,12 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
                 if isinstance(exc, asyncio.CancelledError):
                     raise
                 result = _error_response(_as_api_error(exc), dialect)
+            # Refused before the body was read: past what is worth dropping, closing stops
+            # uvicorn reading (and dropping) the rest for as long as it comes.
+            sent_body = {"content-length", "transfer-encoding"} & set(request.headers.keys())
+            unread = sent_body and not getattr(request.state, "body_read", False)
+            if unread and (result.status_code == 408 or not await dropped(request)):
+                result.headers["connection"] = "close"
             if isinstance(result, StreamingResponse):
                 body = result.body_iterator
 
@@ -459,15 +512,16 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
             sampling = _sampling(host, body, stop_key="stop_sequences", tokens_key="max_tokens")
         run = Run(host, entry, _generating(host, turns, sampling), running)
         request.state.note.run = run
-        first = await run.begin()
         ident = f"{'chatcmpl' if dialect == 'openai' else 'msg'}-{uuid.uuid4().hex[:24]}"
-        if body.get("stream"):
-            events = _openai_stream if dialect == "openai" else _anthropic_stream
-            return StreamingResponse(
-                events(run, first, ident, entry.name), media_type="text/event-stream",
-                headers={"Cache-Control": "no-cache"},
-            )  # fmt: skip
-        text, done = await _collect(run, first)
+        async with _stopped_on_hang_up(request, run):
+            first = await run.begin()
+            if body.get("stream"):
+                events = _openai_stream if dialect == "openai" else _anthropic_stream
+                return StreamingResponse(
+                    events(run, first, ident, entry.name), media_type="text/event-stream",
+                    headers={"Cache-Control": "no-cache"},
+                )  # fmt: skip
+            text, done = await _collect(run, first)
         if dialect == "openai":
             return JSONResponse({
                 "id": ident, "object": "chat.completion", "created": int(time.time()),
@@ -539,14 +593,15 @@ def build_app(host: ModelHost, options: ServerOptions | None = None) -> Starlett
 
         run = Run(host, entry, write, running)
         request.state.note.run = run
-        first = await run.begin()
         ident = f"cmpl-{uuid.uuid4().hex[:24]}"
-        if body.get("stream"):
-            return StreamingResponse(
-                _completion_stream(run, first, ident, entry.name, echo),
-                media_type="text/event-stream", headers={"Cache-Control": "no-cache"},
-            )  # fmt: skip
-        text, done = await _collect(run, first)
+        async with _stopped_on_hang_up(request, run):
+            first = await run.begin()
+            if body.get("stream"):
+                return StreamingResponse(
+                    _completion_stream(run, first, ident, entry.name, echo),
+                    media_type="text/event-stream", headers={"Cache-Control": "no-cache"},
+                )  # fmt: skip
+            text, done = await _collect(run, first)
         return JSONResponse({
             "id": ident, "object": "text_completion", "created": int(time.time()),
             "model": entry.name,
@@ -586,6 +641,24 @@ def _generating(host: ModelHost, turns: list[Turn], sampling: Sampling) -> Write
     return write
 
 
+@contextlib.asynccontextmanager
+async def _stopped_on_hang_up(request: Request, run: Run) -> AsyncIterator[None]:
+    """While a request waits for its turn or its whole answer, a client that hangs up
+    cancels the answer (one still waiting never starts); a stream's own end does that
+    once it is sent."""
+
+    async def watch() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+        run.cancel()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        yield
+    finally:
+        watcher.cancel()
+
+
 def _usage(done: GenerationDone) -> dict[str, int]:
     prompt, completion = done.stats.prompt_tokens, done.stats.completion_tokens
     return {"prompt_tokens": prompt, "completion_tokens": completion,
@@ -621,6 +694,9 @@ async def _collect(run: Run, first: object) -> tuple[str, GenerationDone]:
             parts.append(event.text)
         elif isinstance(event, GenerationDone):
             done = event
+    if done is None and run.token.cancelled:
+        raise ApiError(503, "The answer was stopped before it began: the server is stopping, "
+                       "or the client went away.", "server_error")  # fmt: skip
     if done is None:
         raise ApiError(500, "The answer ended without finishing.", "server_error")
     if done.error:

@@ -26,7 +26,13 @@ class ServeProcess:
     """A running ``hearth serve`` over its own data home holding ``model``."""
 
     def __init__(
-        self, home: Path, model: Path, *, api_key: str | None = None, context: int = 512
+        self,
+        home: Path,
+        model: Path,
+        *,
+        api_key: str | None = None,
+        context: int = 512,
+        quiet: bool = False,
     ) -> None:
         home.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
@@ -43,6 +49,8 @@ class ServeProcess:
         command = [HEARTH, "--home", str(home), "serve", "--port", str(self.port)]
         if api_key:
             command += ["--api-key", api_key]
+        if quiet:  # no line per request (nobody reads stdout while it serves)
+            command.append("--quiet")
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         )
