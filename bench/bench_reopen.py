@@ -5,11 +5,12 @@ A chat is grown turn by turn (greedy 48-token answers to questions about a logbo
 its prompt passes 4,000 tokens. At turns 1, 10 and 30 (or the last one) the next message
 is answered four ways, interleaved for each round:
 
-- **warm:** by the engine that answered the turn before (the chat's KV cache is live);
-- **after a switch:** by that engine after answering another chat, with no room in memory
-  for snapshots (``state_cache_bytes=0``), so the chat comes back from disk;
-- **after a restart:** by a new engine, as a new process of the app would: its state is
-  read from ``<home>/cache/kv`` (app.engine.kv_disk);
+- **warm:** by the engine that answered the turn before (the chat's KV cache is live
+  and holds the history up to the last answer: only the new message is evaluated);
+- **after a switch:** by an engine that answered another chat last, with no room in
+  memory for snapshots (``state_cache_bytes=0``), so the chat comes back from disk;
+- **after a restart:** by a new engine, as a new process of the app would: the chat's
+  state after its last answer is read from ``<home>/cache/kv`` (app.engine.kv_disk);
 - **cold:** by a new engine with no saved state: the whole prompt is evaluated.
 
 Reported: median time to first token (ms) of each, and restart / warm. Target (issue #16):
@@ -38,9 +39,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_retrieval_html import git_commit  # noqa: E402
 
-from app.engine.engine import Engine  # noqa: E402
+from app.engine.engine import Engine, _capture, _restore  # noqa: E402 (the bench resets a cache)
 from app.engine.events import GenerationDone, LoadOptions, Sampling  # noqa: E402
-from app.engine.kv_disk import KVDisk  # noqa: E402
+from app.engine.kv_disk import KVDisk, SavedState  # noqa: E402
 from app.hardware import cpu_info  # noqa: E402
 from tests.support.models import gemma_path  # noqa: E402
 
@@ -84,25 +85,37 @@ def main() -> None:
     turn = 0
     while True:
         turn += 1
-        turns.append({"role": "user", "content": question(turn)})
         if turn in (1, 10, 30):
+            # The chat as it stands after its last answer: every way starts from it.
+            llm = main_engine._llm
+            assert llm is not None
+            before = _capture(llm).saved
+            turns.append({"role": "user", "content": question(turn)})
             times: dict[str, list[float]] = {"warm": [], "switch": [], "restart": [], "cold": []}
+
+            def on_disk(state: SavedState) -> None:
+                disk.save(main_engine._kv_id or "", CHAT, state)
+                disk.flush()
+
             for _ in range(args.rounds):
+                _restore(llm, before)  # warm: the live cache holds the chat's history
                 times["warm"].append(answer(main_engine, turns, PROBE).stats.ttft_ms)
                 switcher = engine_with(disk, memory=0)
-                answer(switcher, turns, PROBE)  # this chat, then another one, then back
                 answer(switcher, [{"role": "user", "content": "Name a colour."}], PROBE, 2)
+                on_disk(before)
                 times["switch"].append(answer(switcher, turns, PROBE).stats.ttft_ms)
                 switcher.close()
-                disk.flush()
+                on_disk(before)
                 restarted = engine_with(disk)
                 times["restart"].append(answer(restarted, turns, PROBE).stats.ttft_ms)
                 restarted.close()
                 cold = engine_with(None)
                 times["cold"].append(answer(cold, turns, PROBE).stats.ttft_ms)
                 cold.close()
-                answer(main_engine, turns, PROBE)  # the chat's live state is this one again
             marks[turn] = times
+            _restore(llm, before)
+        else:
+            turns.append({"role": "user", "content": question(turn)})
         done = answer(main_engine, turns, ANSWER)
         disk.flush()
         prompt_tokens[turn] = done.stats.prompt_tokens
