@@ -258,8 +258,13 @@ def test_a_body_that_never_ends_is_cut_off(open_loopback: Served) -> None:
                     piece = sock.recv(65536)
                 except TimeoutError:  # nothing yet: trickle another byte
                     if name != "stalled":
-                        sock.sendall(b" " if name == "trickled" else b"1\r\n \r\n")
+                        try:
+                            sock.sendall(b" " if name == "trickled" else b"1\r\n \r\n")
+                        except (BrokenPipeError, ConnectionResetError):
+                            break  # the server closed it: what it said is in ``reply``
                     continue
+                except ConnectionResetError:  # closed while a trickled byte was in flight
+                    break
                 if not piece:
                     break
                 reply += piece
